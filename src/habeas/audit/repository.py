@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from habeas.models import AuditEvent
+
+
+def events(session: Session, *, entity_type: str | None, entity_id: str | None, actor: str | None, action: str | None,
+           since: datetime | None, until: datetime | None, offset: int, limit: int) -> tuple[list[AuditEvent], int]:
+    conds = []
+    if entity_type:
+        conds.append(AuditEvent.entity_type == entity_type)
+    if entity_id:
+        conds.append(AuditEvent.entity_id == entity_id)
+    if actor:
+        conds.append(AuditEvent.actor == actor)
+    if action:
+        conds.append(AuditEvent.action == action)
+    if since:
+        conds.append(AuditEvent.at >= since)
+    if until:
+        conds.append(AuditEvent.at < until)
+    items = list(session.execute(select(AuditEvent).where(*conds).order_by(AuditEvent.seq.desc()).offset(offset).limit(limit)).scalars())
+    total = session.execute(select(func.count()).select_from(AuditEvent).where(*conds)).scalar_one()
+    return items, total

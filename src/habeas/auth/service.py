@@ -1,0 +1,88 @@
+"""Users, tokens and authentication rules."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from habeas.audit.service import record
+from habeas.auth import repository
+from habeas.auth.passwords import hash_password, new_token, token_digest, verify_password
+from habeas.auth.permissions import ROLES
+from habeas.kit import clock
+from habeas.kit.context import Actor
+from habeas.kit.errors import Conflict, LoginFailed, Unauthenticated, ValidationFailed
+from habeas.models import ApiToken, User
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+def create_user(session: Session, actor: Actor, *, username: str, role: str, full_name: str | None = None, password: str | None = None) -> tuple[User, str]:
+    """Create a user and a first API token; the token is returned once and stored only hashed."""
+    if role not in ROLES:
+        raise ValidationFailed(f"unknown role {role!r}", details=[{"row": None, "field": "role", "message": f"one of: {', '.join(ROLES)}"}])
+    if repository.user_by_name(session, username) is not None:
+        raise Conflict(f"user {username!r} already exists", code="user_exists")
+    now = clock.db_time(clock.now())
+    user = User(username=username, role=role, full_name=full_name, password_hash=hash_password(password) if password else None, active=True, failed_logins=0, created_at=now)
+    session.add(user)
+    session.flush()
+    token = issue_token(session, actor, user, label="created with the account")
+    record(session, actor, "user.create", "user", username, after={"username": username, "role": role, "full_name": full_name, "password_set": bool(password)})
+    return user, token
+
+
+def issue_token(session: Session, actor: Actor, user: User, *, label: str | None = None) -> str:
+    token = new_token()
+    session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), prefix=token[:12], label=label, created_at=clock.db_time(clock.now())))
+    record(session, actor, "token.issue", "user", user.username, after={"prefix": token[:12], "label": label})
+    return token
+
+
+def set_password(session: Session, actor: Actor, username: str, password: str) -> None:
+    user = repository.user_by_name(session, username)
+    if user is None:
+        raise ValidationFailed(f"no user {username!r}")
+    if len(password) < 10:
+        raise ValidationFailed("a password needs at least 10 characters", details=[{"row": None, "field": "password", "message": "too short"}])
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    record(session, actor, "user.password", "user", username, after={"password_set": True})
+
+
+def authenticate_token(session: Session, token: str) -> Actor:
+    found = repository.token_owner(session, token_digest(token)) if token else None
+    if found is None:
+        raise Unauthenticated("unknown or revoked token")
+    tok, user = found
+    if tok.revoked_at is not None or not user.active:
+        raise Unauthenticated("unknown or revoked token")
+    return Actor(username=user.username, role=user.role, user_id=user.id)
+
+
+def login(session: Session, username: str, password: str) -> User:
+    """Check a password. Repeated failures lock the account for a while; every attempt is audited."""
+    user = repository.user_by_name(session, username)
+    now = clock.now()
+    system = Actor.system("auth")
+    if user is None or not user.active:
+        record(session, system, "auth.login_failed", "user", username, after={"reason": "unknown or inactive user"})
+        raise LoginFailed("wrong user name or password")
+    if user.locked_until is not None and clock.from_db(user.locked_until) > now:
+        record(session, system, "auth.login_refused", "user", username, after={"reason": "locked"})
+        raise LoginFailed("account locked after repeated failures; try again later", code="account_locked")
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        locked = user.failed_logins >= MAX_FAILED_LOGINS
+        if locked:
+            user.locked_until = clock.db_time(now + LOCKOUT)
+            user.failed_logins = 0
+        record(session, system, "auth.login_failed", "user", username, after={"reason": "wrong password", "locked": locked})
+        raise LoginFailed("wrong user name or password")
+    user.failed_logins = 0
+    user.locked_until = None
+    record(session, Actor(username=user.username, role=user.role, user_id=user.id), "auth.login", "user", username)
+    return user

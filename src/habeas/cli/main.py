@@ -1,0 +1,42 @@
+"""The `habeas` command."""
+
+from __future__ import annotations
+
+import typer
+
+from habeas.cli import audit, bench, db, demo, intake, prisoner, site, user
+
+app = typer.Typer(
+    name="habeas",
+    help="Habeas: custody management for detention facilities.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(site.app, name="site")
+app.add_typer(intake.app, name="intake")
+app.add_typer(audit.app, name="audit")
+app.add_typer(user.app, name="user")
+app.add_typer(prisoner.app, name="prisoner")
+app.command("demo")(demo.demo)
+app.command("bench")(bench.bench)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to bind."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes (PostgreSQL deployments)."),
+) -> None:
+    """Run the web server (API under /api/v1, OpenAPI at /api/openapi.json)."""
+    import uvicorn
+
+    from habeas.cli.common import console
+
+    console.print(f"Habeas serving on [bold]http://{host}:{port}[/]  (API docs: http://{host}:{port}/api/docs)")
+    uvicorn.run("habeas.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

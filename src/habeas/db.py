@@ -1,0 +1,109 @@
+"""Engine and sessions. One transaction per request or command; services never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from habeas.config import get_settings
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str | None = None, *, echo: bool | None = None) -> Engine:
+    settings = get_settings()
+    url = url or settings.database_url
+    echo = settings.sql_echo if echo is None else echo
+    if is_sqlite(url):
+        return _sqlite_engine(url, echo)
+    return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
+
+
+def _sqlite_engine(url: str, echo: bool) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every SQLite test
+        # Let SQLAlchemy, not the driver, open transactions (so BEGIN IMMEDIATE below is the only one).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover
+        # Every transaction takes the write lock up front: two writers never read the same
+        # audit-chain head, and a stale snapshot can never fail a commit half-way.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+_default_engine: Engine | None = None
+_default_factory: sessionmaker[Session] | None = None
+
+
+def default_engine() -> Engine:
+    global _default_engine, _default_factory
+    if _default_engine is None:
+        _default_engine = make_engine()
+        _default_factory = make_sessionmaker(_default_engine)
+    return _default_engine
+
+
+def reset_default_engine() -> None:
+    global _default_engine, _default_factory
+    if _default_engine is not None:
+        _default_engine.dispose()
+    _default_engine = None
+    _default_factory = None
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
+    """The unit of work of a command: commit once at the end, roll back on any error."""
+    if factory is None:
+        default_engine()
+        factory = _default_factory
+    assert factory is not None
+    from habeas.kit.errors import DomainError
+
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except DomainError as exc:
+        # Some refusals keep what was written before them (a failed login is counted).
+        session.commit() if exc.persist else session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def ping(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False

@@ -1,0 +1,154 @@
+"""Intake: book people into custody. One person or a manifest of thousands, all or nothing.
+
+Admission creates the prisoner (identity, marks, aliases, affiliation), the custody episode with
+its Rule 7 admission record, at least one legal basis, and the admission movement into the
+site's reception. Everything is written in set-based inserts and audited in the same
+transaction, one event per person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from habeas.audit.service import record
+from habeas.intake.manifest import check_facts, parse_manifest
+from habeas.intake.schemas import BookingIn
+from habeas.kit import clock
+from habeas.kit.context import Actor
+from habeas.kit.errors import Conflict, IssueList, ValidationFailed
+from habeas.kit.text import normalise, tokens
+from habeas.models import (
+    Affiliation, CustodyEpisode, DistinguishingMark, LegalBasis, Movement, NameToken, Prisoner, PrisonerAlias,
+)
+from habeas.prisoners import repository as prisoners_repo
+from habeas.prisoners.numbers import format_number
+from habeas.sites import repository as sites_repo
+from habeas.sites.service import get_site
+
+
+@dataclass(frozen=True)
+class Booked:
+    external_ref: str | None
+    prisoner_number: str
+    prisoner_id: int
+
+
+def book_one(session: Session, actor: Actor, site_code: str, booking: BookingIn) -> Booked:
+    issues = IssueList()
+    check_facts(booking, today=clock.today(), now=clock.now(), row=None, issues=issues, columns=False)
+    issues.raise_if_any("booking refused")
+    return book_many(session, actor, site_code, [(None, booking)])[0]
+
+
+def import_manifest(session: Session, actor: Actor, site_code: str, data: bytes, filename: str) -> list[Booked]:
+    rows = parse_manifest(data, filename, today=clock.today(), now=clock.now())
+    digest = hashlib.sha256(data).hexdigest()
+    booked = book_many(session, actor, site_code, rows, source=filename)
+    record(session, actor, "intake.manifest", "site", site_code, after={"file": filename, "sha256": digest, "booked": len(booked)})
+    return booked
+
+
+def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[int | None, BookingIn]], *, source: str | None = None, progress=None) -> list[Booked]:
+    """Book every row or none. ``rows`` are (row number in the source file or None, booking)."""
+    site = get_site(session, site_code)
+    reception = sites_repo.reception(session, site.id)
+    if reception is None:
+        raise Conflict(f"site {site_code} has no reception to admit people into", code="no_reception")
+
+    # Checks against what is already recorded, reported for every row at once.
+    issues = IssueList()
+    keys = [(b.nationality, b.national_id) for _, b in rows if b.national_id]
+    taken = prisoners_repo.existing_national_ids(session, keys) if keys else {}
+    for row, b in rows:
+        if b.national_id and (b.nationality, b.national_id) in taken:
+            issues.add(
+                f"national_id {b.national_id!r} already belongs to prisoner {taken[(b.nationality, b.national_id)]}",
+                field="national_id", row=row, file=source,
+            )
+    if issues:
+        raise ValidationFailed(f"{source or 'booking'}: {len(issues)} problem(s); nothing was booked", code="invalid_manifest" if source else "validation_failed", details=list(issues))
+    here = sites_repo.occupancy(session, site.id).get(reception.id, 0)
+    if here + len(rows) > reception.max_capacity:
+        raise Conflict(
+            f"reception {reception.code} holds {here} of {reception.max_capacity}: no room to admit {len(rows)} more",
+            code="reception_full", details={"in_reception": here, "max_capacity": reception.max_capacity, "arrivals": len(rows)},
+        )
+
+    now = clock.now()
+    now_db = clock.db_time(now)
+    first = prisoners_repo.reserve_numbers(session, len(rows))
+    numbers = [format_number(first + i) for i in range(len(rows))]
+
+    prisoner_rows = []
+    for (_, b), number in zip(rows, numbers, strict=True):
+        prisoner_rows.append({
+            "prisoner_number": number, "surname": b.surname, "given_names": b.given_names,
+            "surname_norm": normalise(b.surname), "given_names_norm": normalise(b.given_names),
+            "date_of_birth": b.date_of_birth, "sex": b.sex, "nationality": b.nationality, "national_id": b.national_id,
+            "security_level": b.security_level, "legal_status": b.legal_status, "flags": list(b.flags), "in_custody": True,
+            "current_site_id": site.id, "current_location_id": reception.id, "created_at": now_db, "updated_at": now_db,
+        })
+    ids = _insert_returning_ids(session, Prisoner, prisoner_rows)
+
+    episode_rows = []
+    for (_, b), pid in zip(rows, ids, strict=True):
+        a = b.admission
+        episode_rows.append({
+            "prisoner_id": pid, "site_id": site.id, "status": "open", "legal_status": b.legal_status,
+            "admitted_at": clock.db_time(a.admitted_at) if a.admitted_at else now_db,
+            "released_at": None, "arrested_at": clock.db_time(a.arrested_at) if a.arrested_at else None,
+            "arrest_place": a.arrest_place, "arresting_authority": a.arresting_authority,
+            "commitment_reason": a.commitment_reason,
+            "commitment_authority": a.commitment_authority or b.legal_bases[0].issuing_authority,
+            "visible_injuries": a.visible_injuries, "ill_treatment_complaint": a.ill_treatment_complaint,
+            "property_record": a.property_record, "next_of_kin_name": a.next_of_kin_name,
+            "next_of_kin_relationship": a.next_of_kin_relationship, "next_of_kin_contact": a.next_of_kin_contact,
+            "legal_representative": a.legal_representative, "source_ref": b.external_ref, "created_at": now_db,
+        })
+    episode_ids = _insert_returning_ids(session, CustodyEpisode, episode_rows)
+
+    bases, marks, aliases, affs, toks, moves = [], [], [], [], [], []
+    for (_, b), pid, eid, ep in zip(rows, ids, episode_ids, episode_rows, strict=True):
+        for lb in b.legal_bases:
+            bases.append({"episode_id": eid, "prisoner_id": pid, "type": lb.type, "reference": lb.reference,
+                          "issuing_authority": lb.issuing_authority, "issue_date": lb.issue_date, "review_due": lb.review_due,
+                          "expiry_date": lb.expiry_date, "status": "active", "created_at": now_db})
+        for m in b.marks:
+            marks.append({"prisoner_id": pid, "kind": m.kind, "body_location": m.body_location, "description": m.description, "active": True, "created_at": now_db})
+        for alias in b.aliases:
+            aliases.append({"prisoner_id": pid, "name": alias, "active": True, "created_at": now_db})
+        if b.affiliation:
+            affs.append({"prisoner_id": pid, "group_name": b.affiliation.group, "source": b.affiliation.source, "active": True, "recorded_at": now_db})
+        for tok in tokens(b.surname, b.given_names, *b.aliases):
+            toks.append({"token": tok, "prisoner_id": pid})
+        moves.append({"prisoner_id": pid, "episode_id": eid, "site_id": site.id, "from_location_id": None,
+                      "to_location_id": reception.id, "kind": "admission", "reason": "admission into custody",
+                      "escort": None, "moved_at": ep["admitted_at"], "recorded_at": now_db, "recorded_by": actor.username})
+    for model, data in ((LegalBasis, bases), (DistinguishingMark, marks), (PrisonerAlias, aliases), (Affiliation, affs), (NameToken, toks), (Movement, moves)):
+        if data:
+            session.execute(insert(model), data)
+
+    out = []
+    for (_, b), number, pid, ep in zip(rows, numbers, ids, episode_rows, strict=True):
+        record(session, actor, "intake.book", "prisoner", number, after={
+            "prisoner_number": number, "surname": b.surname, "given_names": b.given_names,
+            "date_of_birth": b.date_of_birth, "sex": b.sex, "legal_status": b.legal_status, "site": site.code,
+            "location": reception.code, "admitted_at": ep["admitted_at"], "external_ref": b.external_ref,
+            "legal_bases": [{"type": lb.type, "reference": lb.reference, "review_due": lb.review_due, "expiry_date": lb.expiry_date} for lb in b.legal_bases],
+            "source": source,
+        })
+        out.append(Booked(b.external_ref, number, pid))
+    if progress:
+        progress(len(out))
+    return out
+
+
+def _insert_returning_ids(session: Session, model, rows: list[dict]) -> list[int]:
+    if not rows:
+        return []
+    result = session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows)
+    return [r[0] for r in result]
+

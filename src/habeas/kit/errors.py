@@ -1,0 +1,81 @@
+"""Domain exceptions. Each carries its HTTP status and a machine code; one handler renders them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+    # True when what the transaction wrote before the error must still be kept
+    # (a failed login is counted and audited even though the request is refused).
+    persist = False
+
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class ValidationFailed(DomainError):
+    """Bad input. ``details`` is a list of {"row", "field", "message"} (row may be None)."""
+
+    status = 422
+    code = "validation_failed"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    code = "unauthenticated"
+
+
+class LoginFailed(Unauthenticated):
+    persist = True
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
+class Issue(dict):
+    """One problem in an input: where it is (file, row, field) and what is wrong."""
+
+    def __init__(self, message: str, *, field: str | None = None, row: int | None = None, file: str | None = None):
+        super().__init__(row=row, field=field, message=message)
+        if file is not None:
+            self["file"] = file
+
+
+class IssueList(list):
+    """Collects issues while validating a whole input, so every problem is reported at once."""
+
+    def add(self, message: str, *, field: str | None = None, row: int | None = None, file: str | None = None) -> None:
+        self.append(Issue(message, field=field, row=row, file=file))
+
+    def raise_if_any(self, message: str) -> None:
+        if self:
+            raise ValidationFailed(f"{message}: {len(self)} problem(s)", details=list(self))

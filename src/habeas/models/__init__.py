@@ -1,0 +1,16 @@
+"""Every ORM table. Importing this package registers them all on Base.metadata."""
+
+from habeas.models.amendments import Amendment
+from habeas.models.audit import AuditEvent, AuditHead
+from habeas.models.base import Base
+from habeas.models.custody import CustodyEpisode, LegalBasis
+from habeas.models.movements import Movement
+from habeas.models.prisoners import Affiliation, DistinguishingMark, NameToken, Prisoner, PrisonerAlias, Sequence
+from habeas.models.sites import Location, Site
+from habeas.models.users import ApiToken, User
+
+__all__ = [
+    "Affiliation", "Amendment", "ApiToken", "AuditEvent", "AuditHead", "Base", "CustodyEpisode",
+    "DistinguishingMark", "LegalBasis", "Location", "Movement", "NameToken", "Prisoner", "PrisonerAlias",
+    "Sequence", "Site", "User",
+]

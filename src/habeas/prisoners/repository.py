@@ -1,0 +1,119 @@
+"""Every query of the prisoners domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from habeas.models import (
+    Affiliation, Amendment, CustodyEpisode, DistinguishingMark, LegalBasis, Location, Movement, NameToken, Prisoner,
+    PrisonerAlias, Sequence, Site,
+)
+
+CHUNK = 900  # stays under every engine's bound-parameter limit
+
+
+def by_number(session: Session, number: str) -> Prisoner | None:
+    return session.execute(select(Prisoner).where(Prisoner.prisoner_number == number)).scalar_one_or_none()
+
+
+def existing_national_ids(session: Session, keys: Iterable[tuple[str | None, str]]) -> dict[tuple[str | None, str], str]:
+    keys = list(keys)
+    wanted = set(keys)
+    found: dict[tuple[str | None, str], str] = {}
+    ids = sorted({k[1] for k in keys})
+    for i in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(Prisoner.nationality, Prisoner.national_id, Prisoner.prisoner_number).where(Prisoner.national_id.in_(ids[i : i + CHUNK]))
+        ).all()
+        for nat, nid, number in rows:
+            if (nat, nid) in wanted:
+                found[(nat, nid)] = number
+    return found
+
+
+def reserve_numbers(session: Session, count: int) -> int:
+    """Reserve ``count`` consecutive prisoner sequence values; returns the first."""
+    seq = session.execute(select(Sequence).where(Sequence.name == "prisoner_number").with_for_update()).scalar_one()
+    first = seq.value + 1
+    seq.value += count
+    session.flush()
+    return first
+
+
+def _search_query(q_tokens: list[str], dob: date | None, in_custody: bool | None, site_id: int | None):
+    conds = []
+    for tok in q_tokens:
+        # Prefix match through the token index: a byte-wise range scan on every engine.
+        upper = tok + "\x7f"
+        conds.append(Prisoner.id.in_(select(NameToken.prisoner_id).where(and_(NameToken.token >= tok, NameToken.token < upper))))
+    if dob is not None:
+        conds.append(Prisoner.date_of_birth == dob)
+    if in_custody is not None:
+        conds.append(Prisoner.in_custody.is_(in_custody))
+    if site_id is not None:
+        conds.append(Prisoner.current_site_id == site_id)
+    return conds
+
+
+def search(session: Session, q_tokens: list[str], *, dob: date | None, in_custody: bool | None, site_id: int | None, offset: int, limit: int) -> tuple[list[Prisoner], int]:
+    conds = _search_query(q_tokens, dob, in_custody, site_id)
+    items = list(
+        session.execute(
+            select(Prisoner).where(*conds).order_by(Prisoner.surname_norm, Prisoner.given_names_norm, Prisoner.id).offset(offset).limit(limit)
+        ).scalars()
+    )
+    if offset == 0 and len(items) < limit:
+        total = len(items)
+    else:
+        total = session.execute(select(func.count()).select_from(Prisoner).where(*conds)).scalar_one()
+    return items, total
+
+
+def location_codes(session: Session, ids: Iterable[int | None]) -> dict[int, tuple[str, str]]:
+    """location id -> (site code, location code)."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = session.execute(select(Location.id, Site.code, Location.code).join(Site, Site.id == Location.site_id).where(Location.id.in_(wanted))).all()
+    return {lid: (site, code) for lid, site, code in rows}
+
+
+def aliases(session: Session, prisoner_id: int) -> list[PrisonerAlias]:
+    return list(session.execute(select(PrisonerAlias).where(PrisonerAlias.prisoner_id == prisoner_id).order_by(PrisonerAlias.id)).scalars())
+
+
+def marks(session: Session, prisoner_id: int) -> list[DistinguishingMark]:
+    return list(session.execute(select(DistinguishingMark).where(DistinguishingMark.prisoner_id == prisoner_id).order_by(DistinguishingMark.id)).scalars())
+
+
+def affiliations(session: Session, prisoner_id: int) -> list[Affiliation]:
+    return list(session.execute(select(Affiliation).where(Affiliation.prisoner_id == prisoner_id).order_by(Affiliation.id)).scalars())
+
+
+def episodes(session: Session, prisoner_id: int) -> list[CustodyEpisode]:
+    return list(session.execute(select(CustodyEpisode).where(CustodyEpisode.prisoner_id == prisoner_id).order_by(CustodyEpisode.admitted_at.desc(), CustodyEpisode.id.desc())).scalars())
+
+
+def legal_bases(session: Session, prisoner_id: int) -> list[LegalBasis]:
+    return list(session.execute(select(LegalBasis).where(LegalBasis.prisoner_id == prisoner_id).order_by(LegalBasis.issue_date, LegalBasis.id)).scalars())
+
+
+def movements(session: Session, prisoner_id: int, limit: int = 200) -> list[Movement]:
+    return list(session.execute(select(Movement).where(Movement.prisoner_id == prisoner_id).order_by(Movement.moved_at.desc(), Movement.id.desc()).limit(limit)).scalars())
+
+
+def amendments(session: Session, entity_type: str, entity_id: str) -> list[Amendment]:
+    return list(session.execute(select(Amendment).where(Amendment.entity_type == entity_type, Amendment.entity_id == entity_id).order_by(Amendment.id)).scalars())
+
+
+def replace_tokens(session: Session, prisoner_id: int, toks: list[str]) -> None:
+    from sqlalchemy import delete, insert
+
+    # The token index is derived data (rebuilt from the names), not a record: replacing it loses nothing.
+    session.execute(delete(NameToken).where(NameToken.prisoner_id == prisoner_id))
+    if toks:
+        session.execute(insert(NameToken), [{"token": t, "prisoner_id": prisoner_id} for t in toks])

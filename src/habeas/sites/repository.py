@@ -1,0 +1,59 @@
+"""Every query of the sites domain."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from habeas.models import Location, Prisoner, Site
+
+
+def site_by_code(session: Session, code: str) -> Site | None:
+    return session.execute(select(Site).where(Site.code == code)).scalar_one_or_none()
+
+
+def list_sites(session: Session) -> list[Site]:
+    return list(session.execute(select(Site).order_by(Site.code)).scalars())
+
+
+def locations(session: Session, site_id: int, *, active_only: bool = False) -> list[Location]:
+    q = select(Location).where(Location.site_id == site_id)
+    if active_only:
+        q = q.where(Location.active.is_(True))
+    return list(session.execute(q.order_by(Location.position, Location.id)).scalars())
+
+
+def location_by_code(session: Session, site_id: int, code: str) -> Location | None:
+    return session.execute(select(Location).where(Location.site_id == site_id, Location.code == code)).scalar_one_or_none()
+
+
+def occupancy(session: Session, site_id: int) -> dict[int, int]:
+    """People in custody per location id (the current location derived from the movement ledger)."""
+    rows = session.execute(
+        select(Prisoner.current_location_id, func.count())
+        .where(Prisoner.current_site_id == site_id, Prisoner.in_custody.is_(True), Prisoner.current_location_id.is_not(None))
+        .group_by(Prisoner.current_location_id)
+    ).all()
+    return {loc_id: n for loc_id, n in rows}
+
+
+def occupants(session: Session, location_ids: list[int], *, limit: int = 500) -> list[Prisoner]:
+    if not location_ids:
+        return []
+    return list(
+        session.execute(
+            select(Prisoner)
+            .where(Prisoner.current_location_id.in_(location_ids), Prisoner.in_custody.is_(True))
+            .order_by(Prisoner.surname_norm, Prisoner.given_names_norm, Prisoner.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def reception(session: Session, site_id: int) -> Location | None:
+    return session.execute(
+        select(Location)
+        .where(Location.site_id == site_id, Location.type == "reception", Location.active.is_(True))
+        .order_by(Location.position)
+        .limit(1)
+    ).scalar_one_or_none()
