@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
@@ -109,6 +109,10 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
             "legal_representative": a.legal_representative, "source_ref": b.external_ref, "created_at": now_db,
         })
     episode_ids = _insert_returning_ids(session, CustodyEpisode, episode_rows)
+    session.connection().execute(
+        update(Prisoner.__table__).where(Prisoner.__table__.c.id == bindparam("pid")).values(current_episode_id=bindparam("eid")),
+        [{"pid": pid, "eid": eid} for pid, eid in zip(ids, episode_ids, strict=True)],
+    )
 
     bases, marks, aliases, affs, toks, moves = [], [], [], [], [], []
     for (_, b), pid, eid, ep in zip(rows, ids, episode_ids, episode_rows, strict=True):

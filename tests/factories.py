@@ -1,0 +1,69 @@
+"""Plain keyword factories for tests."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+from typing import Any
+
+from habeas.intake.schemas import BookingIn
+from habeas.kit import clock
+from habeas.kit.context import Actor
+from habeas.sites.layout import parse_layout
+from habeas.sites.service import load_site
+
+_seq = itertools.count(1)
+
+ACTOR = Actor(username="tester", role="admin")
+
+SMALL_LAYOUT = """
+version: 1
+site: {code: T1, name: Test prison, operational_capacity: 20}
+locations:
+  - {code: REC, type: reception, floor_area_m2: 50, capacity: {working: 10, max: 12}}
+  - code: A
+    type: pavilion
+    attributes: {sex: male}
+    children:
+      - code: "C{n}"
+        repeat: 4
+        type: cell
+        floor_area_m2: 12
+        capacity: {cna_area_per_person_m2: 4, working: 4, max: 5}
+        toilets: 1
+        sinks: 1
+  - {code: VL1, type: video_link_room, room_use: court, floor_area_m2: 10, capacity: {working: 2, max: 3}}
+"""
+
+
+def layout(**overrides: Any) -> str:
+    text = SMALL_LAYOUT
+    for k, v in overrides.items():
+        text = text.replace(k, v)
+    return text
+
+
+def load(session, text: str = SMALL_LAYOUT, actor: Actor = ACTOR):
+    return load_site(session, actor, parse_layout(text.encode(), "test.yaml"), filename="test.yaml")
+
+
+def booking(**overrides: Any) -> BookingIn:
+    n = next(_seq)
+    today = clock.today()
+    data: dict[str, Any] = {
+        "external_ref": f"X-{n}",
+        "surname": "Pérez",
+        "given_names": f"Juan {n}",
+        "date_of_birth": date(1990, 1, 1) + timedelta(days=n),
+        "sex": "M",
+        "nationality": "SLV",
+        "national_id": f"ID-{n:06d}",
+        "legal_status": "remand",
+        "legal_bases": [{
+            "type": "remand_order", "reference": f"RO-{n}", "issuing_authority": "Juzgado Primero",
+            "issue_date": today - timedelta(days=3), "review_due": today + timedelta(days=60),
+        }],
+        "admission": {"commitment_reason": "remand pending trial", "visible_injuries": "none"},
+    }
+    data.update(overrides)
+    return BookingIn.model_validate(data)
