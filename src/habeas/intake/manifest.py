@@ -125,7 +125,7 @@ def check_facts(b: BookingIn, *, today: date, now: datetime, row: int | None, is
         issues.add(f"admission time {adm.admitted_at} is in the future", field=f("admitted_at", "admission.admitted_at"), row=row)
     if adm.arrested_at and _aware(adm.arrested_at) > admitted:
         issues.add(f"arrest time {adm.arrested_at} is after the admission time", field=f("arrested_at", "admission.arrested_at"), row=row)
-    if b.date_of_birth and admitted.date() < b.date_of_birth:
+    if b.date_of_birth <= today and admitted.date() < b.date_of_birth:
         issues.add("admission before birth", field=f("admitted_at", "admission.admitted_at"), row=row)
 
 

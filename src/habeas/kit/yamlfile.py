@@ -40,7 +40,7 @@ def decode(data: bytes, filename: str) -> str:
         ) from None
     if "\x00" in text:
         raise ValidationFailed(f"{filename}: binary data, not a text file", code="bad_encoding",
-                               details=[{"file": filename, "row": None, "field": None, "message": "NUL byte in text"}])
+                               details=[{"file": filename, "row": None, "field": None, "message": "binary data (a NUL byte): not a text file"}])
     return text
 
 
@@ -55,7 +55,7 @@ def load(data: bytes, filename: str) -> Any:
         raise ValidationFailed(
             f"{filename}: malformed YAML" + (f" at line {line}" if line else "") + f": {problem}",
             code="malformed_yaml",
-            details=[{"file": filename, "row": line, "field": None, "message": str(problem)}],
+            details=[{"file": filename, "row": line, "field": None, "message": f"malformed YAML: {problem}"}],
         ) from None
 
 

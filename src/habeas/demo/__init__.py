@@ -1,0 +1,1 @@
+"""The demo: a synthetic population in the reference complex (`habeas demo`, the benchmarks)."""
