@@ -208,7 +208,8 @@ def generate_bookings(
     today = now.date()
     rng = random.Random(f"habeas-demo:{seed}:{start}:{n}")
     ids = _Ids(seed)
-    first = _EXCEPTION_START if now > _EXCEPTION_START + timedelta(days=30) else now - timedelta(days=365)
+    # The first admissions a day after the emergency began (arrests from its first hours).
+    first = _EXCEPTION_START + timedelta(days=1) if now > _EXCEPTION_START + timedelta(days=30) else now - timedelta(days=365)
     raw: list[tuple[datetime, dict[str, Any]]] = []
     for i in range(n):
         if arrivals_since is not None:
@@ -249,6 +250,7 @@ def _person(rng: random.Random, index: int, admitted: datetime, now: datetime, t
         # Convicted elsewhere and transferred in: sentenced before admission.
         issue = admitted_day - timedelta(days=rng.randint(30, 3000))
         arrested = datetime.combine(issue, datetime.min.time(), UTC) - timedelta(days=rng.randint(120, 1500), minutes=rng.randint(0, 1439))
+        arrested = arrested.replace(second=0, microsecond=0)
         years = rng.choice(_LONG_SENTENCES) if rng.random() < 0.03 else rng.choice(_SENTENCE_YEARS)
         offence = rng.choice(_OFFENCES)
         basis = {"type": "sentence", "reference": f"SENT-{issue.year}-{index + 1:06d}", "issuing_authority": rng.choice(_SENTENCING),
@@ -257,6 +259,9 @@ def _person(rng: random.Random, index: int, admitted: datetime, now: datetime, t
         reason = f"Transfer from {rng.choice(_PRISONS)}: sentence of {years:,} years for {offence} and illicit association"
     else:
         arrested = admitted - timedelta(minutes=rng.randint(6 * 60, 15 * 24 * 60))
+        if arrested < _EXCEPTION_START <= admitted - timedelta(hours=6):  # arrested under the emergency powers
+            arrested = _EXCEPTION_START + (admitted - timedelta(hours=6) - _EXCEPTION_START) * rng.random()
+        arrested = arrested.replace(second=0, microsecond=0)
         issue = min(arrested.date() + timedelta(days=rng.randint(0, 3)), admitted_day)
         lapsed = rng.random() < (0.12 if kind == "detention_order" else 0.08) and issue < today - timedelta(days=2)
         if lapsed:  # the review date passed without a renewal: held without current basis

@@ -175,23 +175,24 @@ def parse_manifest(data: bytes, filename: str, *, today: date, now: datetime) ->
                 break
             before = len(issues)
             raw = row_to_booking(dict(zip(header, record, strict=True)), issues, row)
+            # Duplicates are checked on the raw cells, so a row with other faults still gets them reported.
+            ref = raw.get("external_ref")
+            if ref is not None and ref in refs:
+                issues.add(f"external_ref {ref!r} already used on row {refs[ref]}", field="external_ref", row=row)
+            elif ref is not None:
+                refs[ref] = row
+            if raw.get("national_id"):
+                key = (raw.get("nationality"), raw["national_id"])
+                if key in nat_ids:
+                    issues.add(f"national_id {raw['national_id']!r} already used on row {nat_ids[key]}", field="national_id", row=row)
+                else:
+                    nat_ids[key] = row
             try:
                 booking = BookingIn.model_validate(raw)
             except ValidationError as exc:
                 pydantic_issues(exc, issues, row)
                 continue
             check_facts(booking, today=today, now=now, row=row, issues=issues)
-            ref = booking.external_ref
-            if ref in refs:
-                issues.add(f"external_ref {ref!r} already used on row {refs[ref]}", field="external_ref", row=row)
-            elif ref is not None:
-                refs[ref] = row
-            if booking.national_id:
-                key = (booking.nationality, booking.national_id)
-                if key in nat_ids:
-                    issues.add(f"national_id {booking.national_id!r} already used on row {nat_ids[key]}", field="national_id", row=row)
-                else:
-                    nat_ids[key] = row
             if len(issues) == before:
                 out.append((row, booking))
     except csv.Error as exc:

@@ -1,0 +1,237 @@
+"""Build the demo: the reference complex, a synthetic population housed in its cells, and one
+user per role. One orchestrating function over the sites, intake, movements and auth services;
+the caller owns the transaction (one for the whole demo: all or nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from habeas.auth import repository as auth_repo
+from habeas.auth.passwords import random_password
+from habeas.auth.service import create_user
+from habeas.config import project_root
+from habeas.demo.generator import generate_bookings
+from habeas.intake.schemas import BookingIn
+from habeas.intake.service import Booked, book_many
+from habeas.kit import clock
+from habeas.kit.context import Actor
+from habeas.kit.errors import Conflict, ValidationFailed
+from habeas.models import Location, Prisoner, Site
+from habeas.movements.service import MoveRequest, move_many
+from habeas.sites import repository as sites_repo
+from habeas.sites.layout import parse_layout
+from habeas.sites.service import LoadReport, get_site, load_site
+
+DEFAULT_LAYOUT = "layouts/reference-complex.yaml"
+HOUSING_REASON = "initial housing (demo)"
+ADMIN = "admin"
+DEMO_ROLES = ("records", "housing", "operations", "legal", "health", "discipline", "inspector", "viewer")
+CHUNK = 2000
+
+# progress(phase, advance, total): phase is "booking" or "housing".
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Population:
+    booked: list[Booked] = field(default_factory=list)
+    housed: int = 0
+    in_reception: int = 0
+
+
+@dataclass
+class DemoReport:
+    site: str
+    layout: dict[str, Any]
+    booked: int
+    housed: int
+    in_reception: int
+    users: list[tuple[str, str]]
+    password: str
+    password_generated: bool
+    admin_token: str
+
+
+def resolve_layout(path: str | Path) -> Path:
+    """A layout path as given, or relative to the checkout when it does not exist from here."""
+    p = Path(path).expanduser()
+    if not p.is_absolute() and not p.exists() and (project_root() / p).exists():
+        return project_root() / p
+    return p
+
+
+def has_any_site(session: Session) -> bool:
+    return session.execute(select(Site.id).limit(1)).first() is not None
+
+
+def load_layout(session: Session, actor: Actor, path: str | Path) -> LoadReport:
+    path = resolve_layout(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValidationFailed(f"{path}: cannot read: {exc.strerror}", code="unreadable_file",
+                               details=[{"file": str(path), "row": None, "field": None, "message": exc.strerror}]) from None
+    return load_site(session, actor, parse_layout(data, str(path)), filename=str(path))
+
+
+def normal_cells(session: Session, site_id: int) -> list[Location]:
+    """Active cells of normal use, in layout order: where the demo houses people."""
+    return [
+        loc for loc in sites_repo.locations(session, site_id, active_only=True)
+        if loc.type == "cell" and loc.use == "normal" and loc.working_capacity > 0
+    ]
+
+
+class RoundRobin:
+    """Deal people into cells one at a time, cell after cell, so cells fill evenly; a cell at
+    its working capacity is skipped (pure; no database)."""
+
+    def __init__(self, cells: Sequence[tuple[int, int]]):
+        self.free = {cell_id: free for cell_id, free in cells if free > 0}
+        self.order = [cell_id for cell_id, free in cells if free > 0]
+        self.next = 0
+
+    @property
+    def capacity(self) -> int:
+        return sum(self.free.values())
+
+    def take(self) -> int | None:
+        while self.order:
+            i = self.next % len(self.order)
+            cell_id = self.order[i]
+            if self.free[cell_id] > 0:
+                self.free[cell_id] -= 1
+                self.next = i + 1
+                return cell_id
+            self.order.pop(i)
+            self.next = i
+        return None
+
+
+def populate(
+    session: Session,
+    actor: Actor,
+    site_code: str,
+    bookings: Sequence[BookingIn],
+    *,
+    house: bool = True,
+    leave_in_reception: int = 0,
+    chunk: int = CHUNK,
+    reason: str = HOUSING_REASON,
+    progress: Progress | None = None,
+) -> Population:
+    """Book everyone through intake in chunks; after each chunk, house the new arrivals in the
+    normal-use cells (round-robin, within working capacity), except the last
+    ``leave_in_reception`` people of ``bookings``, who stay in reception awaiting housing.
+    Chunks keep reception within its capacity however large the population."""
+    site = get_site(session, site_code)
+    reception = sites_repo.reception(session, site.id)
+    if reception is None:
+        raise Conflict(f"site {site_code} has no reception to admit people into", code="no_reception")
+    occupancy = sites_repo.occupancy(session, site.id)
+    room = reception.max_capacity - occupancy.get(reception.id, 0)
+    total = len(bookings)
+    stay = min(leave_in_reception, total) if house else total
+    to_house = total - stay
+    dealer = None
+    if house and to_house:
+        dealer = RoundRobin([(c.id, c.working_capacity - occupancy.get(c.id, 0)) for c in normal_cells(session, site.id)])
+        if dealer.capacity < to_house:
+            raise Conflict(f"site {site_code} has {dealer.capacity:,} free places in its cells (working capacity): "
+                           f"cannot house {to_house:,} people", code="demo_too_large",
+                           details={"free_places": dealer.capacity, "to_house": to_house})
+    if stay > room:
+        raise Conflict(f"reception {reception.code} has room for {room:,}: cannot leave {stay:,} people there", code="reception_full")
+    step = min(chunk, room - (stay if house else 0)) if house else min(chunk, room)
+    if step <= 0:
+        raise Conflict(f"reception {reception.code} is full", code="reception_full")
+
+    out = Population()
+    now = clock.now()
+    for start in range(0, total, step):
+        part = bookings[start : start + step]
+        booked = book_many(session, actor, site_code, [(None, b) for b in part])
+        out.booked.extend(booked)
+        if progress:
+            progress("booking", len(part), total)
+        if dealer is None:
+            continue
+        moves = []
+        for i, (b, bk) in enumerate(zip(part, booked, strict=True)):
+            if start + i >= to_house:
+                break
+            cell_id = dealer.take()
+            assert cell_id is not None  # capacity checked above
+            # Housed a few hours after admission (never in the future): the ledger reads true at any past minute.
+            admitted = clock.to_utc(b.admission.admitted_at) if b.admission.admitted_at else now
+            moved_at = min(admitted + timedelta(minutes=90 + (bk.prisoner_id * 7919) % 1200), now)
+            moves.append(MoveRequest(prisoner_id=bk.prisoner_id, to_location_id=cell_id, reason=reason, moved_at=moved_at))
+        if moves:
+            out.housed += move_many(session, actor, site.id, moves)
+            if progress:
+                progress("housing", len(moves), to_house)
+    out.in_reception = total - out.housed
+    return out
+
+
+def create_demo_users(session: Session, actor: Actor, password: str) -> tuple[list[tuple[str, str]], str]:
+    """The demo admin and one user per role, all with ``password``. Returns the users and the admin's API token."""
+    users = [(ADMIN, "admin")] + [(role, role) for role in DEMO_ROLES]
+    taken = [name for name, _ in users if auth_repo.user_by_name(session, name) is not None]
+    if taken:
+        raise Conflict(f"the demo users already exist ({', '.join(taken)}): the demo needs an empty database", code="demo_not_empty")
+    admin_token = ""
+    for name, role in users:
+        full = "Demo administrator" if role == "admin" else f"Demo {role} officer"
+        _, token = create_user(session, actor, username=name, role=role, full_name=full, password=password)
+        if name == ADMIN:
+            admin_token = token
+    return users, admin_token
+
+
+def demo_password(configured: str | None) -> tuple[str, bool]:
+    """The configured demo password, or a random one (second value True when generated)."""
+    if configured:
+        if len(configured) < 10:
+            raise ValidationFailed("HABEAS_DEMO_ADMIN_PASSWORD needs at least 10 characters",
+                                   details=[{"row": None, "field": "demo_admin_password", "message": "too short"}])
+        return configured, False
+    return random_password(), True
+
+
+def build_demo(
+    session: Session,
+    actor: Actor,
+    *,
+    prisoners: int = 15_000,
+    seed: int = 1,
+    layout: str | Path = DEFAULT_LAYOUT,
+    password: str | None = None,
+    leave_in_reception: int = 40,
+    progress: Progress | None = None,
+) -> DemoReport:
+    """Load the layout (idempotent), book ``prisoners`` people, house all but the most recent
+    ``leave_in_reception`` arrivals, and create the demo users."""
+    if prisoners < 0:
+        raise ValidationFailed("the number of prisoners cannot be negative", details=[{"row": None, "field": "prisoners", "message": "negative"}])
+    pw, generated = demo_password(password)
+    existing = session.execute(select(func.count()).select_from(Prisoner)).scalar_one()
+    if existing:
+        raise Conflict(f"the database already holds {existing:,} prisoner records: the demo needs an empty database "
+                       "(use --if-empty to skip quietly)", code="demo_not_empty")
+    report = load_layout(session, actor, layout)
+    stay = min(leave_in_reception, prisoners)
+    bookings = generate_bookings(prisoners, seed=seed, now=clock.now(), recent=stay)
+    population = populate(session, actor, report.site, bookings, leave_in_reception=stay, progress=progress)
+    users, token = create_demo_users(session, actor, pw)
+    return DemoReport(
+        site=report.site, layout=report.as_dict(), booked=len(population.booked), housed=population.housed,
+        in_reception=population.in_reception, users=users, password=pw, password_generated=generated, admin_token=token,
+    )

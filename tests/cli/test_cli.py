@@ -1,0 +1,97 @@
+"""The habeas command: JSON output and exit codes a script can rely on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from habeas.cli.main import app
+from tests.conftest import REFERENCE_LAYOUT
+from tests.intake.test_manifest import row, to_csv
+
+runner = CliRunner()
+
+
+def habeas(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def site(use_db, tmp_path):
+    r = habeas("site", "load", str(REFERENCE_LAYOUT), "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["created_site"] is True
+    return "RC"
+
+
+def test_site_load_twice_changes_nothing(site):
+    r = habeas("site", "load", str(REFERENCE_LAYOUT), "--json")
+    assert json.loads(r.output)["changed"] is False
+    r = habeas("site", "show", "RC", "--json")
+    pavilions = [l for l in json.loads(r.output)["locations"] if l["type"] == "pavilion"]
+    assert len(pavilions) == 8 and sum(p["working"] for p in pavilions) >= 40_000
+
+
+def test_bad_layout_file_names_the_place(use_db, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("site: {code: X, name: X, operational_capacity: 1}\nlocations:\n  - {code: R, type: reception, capacity: {working: 9, max: 3}}\n")
+    r = habeas("site", "load", str(bad), "--json")
+    assert r.exit_code == 1
+    err = json.loads(r.output)["errors"][0]
+    assert err["file"] == str(bad) and err["row"] == 3 and err["field"].endswith("capacity.working")
+    r = habeas("site", "load", str(tmp_path / "missing.yaml"))
+    assert r.exit_code == 1
+
+
+def test_intake_import_json_success_and_errors(site, tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_bytes(to_csv([row(external_ref=f"E{i}", national_id=f"N{i}") for i in range(4)]))
+    bad_rows = [row(external_ref="B1", national_id="X1"), row(external_ref="B1", national_id="X2", sex="")]
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(to_csv(bad_rows))
+
+    r = habeas("intake", "import", str(bad), "--site", site, "--json")
+    assert r.exit_code != 0
+    out = json.loads(r.output)
+    assert {(e["row"], e["field"]) for e in out["errors"]} == {(3, "sex"), (3, "external_ref")}
+
+    r = habeas("intake", "import", str(good), "--site", site, "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["booked"] == 4 and [p["external_ref"] for p in out["prisoners"]] == ["E0", "E1", "E2", "E3"]
+    number = out["prisoners"][0]["prisoner_number"]
+
+    r = habeas("prisoner", "show", number, "--json")
+    assert json.loads(r.output)["location"] == "REC"
+    r = habeas("intake", "import", str(good), "--site", "NOPE", "--json")
+    assert r.exit_code == 1 and "NOPE" in json.loads(r.output)["errors"][0]["message"]
+
+
+def test_audit_verify_exit_codes(site, use_db):
+    r = habeas("audit", "verify", "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["ok"] is True
+    from habeas.db import default_engine
+
+    with default_engine().begin() as c:
+        c.execute(text("UPDATE audit_events SET action = 'site.nothing' WHERE seq = 2"))
+    r = habeas("audit", "verify")
+    assert r.exit_code == 1 and "event 2" in r.output
+
+
+def test_user_add_prints_a_working_token_once(use_db):
+    r = habeas("user", "add", "ana", "--role", "records", "--json")
+    assert r.exit_code == 0
+    tok = json.loads(r.output)["token"]
+    assert tok.startswith("hbs_")
+    from habeas.auth.service import authenticate_token
+    from habeas.db import transaction
+
+    with transaction() as s:
+        assert authenticate_token(s, tok).role == "records"
+        stored = s.execute(text("SELECT token_hash FROM api_tokens")).scalars().all()
+    assert tok not in stored
+    r = habeas("user", "add", "bob", "--role", "warden")
+    assert r.exit_code == 1
