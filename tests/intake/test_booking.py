@@ -125,3 +125,42 @@ def test_issue_date_in_the_future_is_refused(sessions, site):
     with pytest.raises(ValidationFailed) as exc, sessions.begin() as s:
         service.book_one(s, f.ACTOR, site, b)
     assert exc.value.details[0]["field"] == "legal_bases[0].issue_date"
+
+
+def test_concurrent_bookings_get_distinct_numbers_and_one_chain(sessions, site):
+    """Several clerks booking at the same moment: no number twice, the audit chain stays linear."""
+    import threading
+
+    from habeas.audit.service import verify
+
+    results, errors = [], []
+
+    def clerk() -> None:
+        try:
+            for _ in range(3):
+                with sessions.begin() as s:
+                    results.extend(service.book_many(s, f.ACTOR, site, [(None, f.booking())]))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=clerk) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len({b.prisoner_number for b in results}) == len(results) == 9
+    with sessions() as s:
+        assert verify(s).ok
+
+
+def test_legal_basis_added_to_the_open_episode(sessions, site):
+    from habeas.intake.schemas import LegalBasisIn
+    from habeas.legal.service import add_basis, list_bases
+
+    with sessions.begin() as s:
+        booked = service.book_one(s, f.ACTOR, site, f.booking())
+    with sessions.begin() as s:
+        add_basis(s, f.ACTOR, booked.prisoner_number, LegalBasisIn(type="warrant", reference="W-9", issuing_authority="Juzgado 2", issue_date=clock.today(), expiry_date=clock.today() + timedelta(days=30)))
+    with sessions() as s:
+        assert [b.reference for b in list_bases(s, booked.prisoner_number)][-1] == "W-9"
