@@ -40,6 +40,13 @@ def pytest_report_header(config):
     return _pg_state["note"]
 
 
+def pytest_sessionstart(session):
+    # One clear line even under -q, where the report header is hidden.
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and session.config.get_verbosity() < 0:
+        reporter.write_line(_pg_state["note"])
+
+
 def pytest_configure(config):
     if _pg_state.get("bin") and not _pg_state["url"]:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -49,6 +49,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     def healthz(session: Session = Depends(PUBLIC)):
         ok = ping(engine)
         return JSONResponse({"status": "ok" if ok else "unavailable", "database": ok, "version": __version__}, status_code=200 if ok else 503)
+
+    @health.get("/", include_in_schema=False)
+    def root(session: Session = Depends(PUBLIC)):
+        # The staff pages come with the web application; until then the front door is the API.
+        return RedirectResponse("/api/docs")
 
     app.include_router(health)
     app.include_router(api_router(), prefix="/api/v1")

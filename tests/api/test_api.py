@@ -139,3 +139,18 @@ def test_withdrawn_alias_stays_on_file(client, tokens):
     rec = client.get(f"/api/v1/prisoners/{number}", headers=h).json()
     assert rec["aliases"] == [{"id": alias_id, "name": "Chepe", "active": False}]
     assert client.get("/api/v1/prisoners", params={"q": "chepe"}, headers=h).json()["total"] == 0
+
+
+def test_booking_without_basis_says_so(client, tokens):
+    b = booking().model_dump(mode="json")
+    b["legal_bases"] = []
+    r = client.post("/api/v1/sites/T1/intake", json=b, headers=auth(tokens["records"]))
+    assert r.status_code == 422
+    assert r.json()["error"]["details"] == [{"row": None, "field": "legal_bases", "message": "booking refused: at least one legal basis is required"}]
+
+
+def test_admin_manages_but_does_not_book(client, tokens):
+    r = client.post("/api/v1/sites/T1/intake", json=booking().model_dump(mode="json"), headers=auth(tokens["admin"]))
+    assert r.status_code == 403
+    r = client.post("/api/v1/users", json={"username": "new.clerk", "role": "records", "password": "long enough pw"}, headers=auth(tokens["admin"]))
+    assert r.status_code == 201 and r.json()["token"].startswith("hbs_")

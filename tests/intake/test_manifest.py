@@ -14,16 +14,18 @@ from hypothesis import strategies as st
 from habeas.intake.manifest import COLUMNS, parse_manifest
 from habeas.kit.errors import ValidationFailed
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+NOW = datetime.now(UTC).replace(microsecond=0)
 TODAY = NOW.date()
+ISSUED = (TODAY - timedelta(days=20)).isoformat()
+REVIEW = (TODAY + timedelta(days=40)).isoformat()
 
 
 def row(**over) -> dict[str, str]:
     base = {
         "external_ref": "R1", "surname": "Hernández", "given_names": "José", "date_of_birth": "1990-05-01", "sex": "M",
         "nationality": "SLV", "national_id": "00000001-1", "legal_status": "remand", "basis_type": "remand_order",
-        "basis_reference": "RO-1", "basis_authority": "Juzgado 1", "basis_issue_date": "2026-11-01",
-        "basis_review_due": "2027-01-01", "commitment_reason": "remand pending trial",
+        "basis_reference": "RO-1", "basis_authority": "Juzgado 1", "basis_issue_date": ISSUED,
+        "basis_review_due": REVIEW, "commitment_reason": "remand pending trial",
     }
     base.update(over)
     return base
@@ -52,24 +54,24 @@ def errors(data: bytes) -> list[dict]:
 
 def test_valid_rows_parse_with_lists_and_marks():
     out = parse(to_csv([row(aliases="El Flaco; Chepe", marks="tattoo|chest|MS letters;scar|left hand|2 cm", flags="vulnerable;single_cell",
-                            affiliation="MS-13", affiliation_source="self-declared", admitted_at="2026-11-20T08:00:00Z")]))
+                            affiliation="MS-13", affiliation_source="self-declared", admitted_at=f"{TODAY}T00:00:00Z")]))
     (n, b), = out
     assert n == 2
     assert b.aliases == ["El Flaco", "Chepe"]
     assert [(m.kind, m.body_location) for m in b.marks] == [("tattoo", "chest"), ("scar", "left hand")]
     assert b.flags == ["single_cell", "vulnerable"]
-    assert b.affiliation.group == "MS-13" and b.legal_bases[0].review_due == date(2027, 1, 1)
+    assert b.affiliation.group == "MS-13" and b.legal_bases[0].review_due.isoformat() == REVIEW
 
 
 def test_every_bad_row_and_field_is_reported_at_once():
     data = to_csv([
         row(),
         row(external_ref="R2", national_id="2", date_of_birth="2030-01-01"),          # birth in the future
-        row(external_ref="R3", national_id="3", basis_review_due="2026-10-01"),       # review before issue
+        row(external_ref="R3", national_id="3", basis_review_due=(TODAY - timedelta(days=30)).isoformat()),  # review before issue
         row(external_ref="R1", national_id="4"),                                      # duplicate external_ref
         row(external_ref="R5", national_id="00000001-1"),                             # duplicate national id
         row(external_ref="R6", national_id="6", sex="Q", basis_type=""),              # two fields wrong
-        row(external_ref="R7", national_id="7", basis_issue_date="2027-01-01", basis_review_due="2027-02-01"),  # issued tomorrow
+        row(external_ref="R7", national_id="7", basis_issue_date=(TODAY + timedelta(days=1)).isoformat(), basis_review_due=(TODAY + timedelta(days=30)).isoformat()),  # issued tomorrow
         row(external_ref="R8", national_id="8", date_of_birth="1990-02-30"),          # impossible date
         row(external_ref="R9", national_id="9", marks="tattoo|chest"),                # mark without description
         row(external_ref="R10", national_id="10", basis_review_due=""),               # no review or expiry date
@@ -123,7 +125,7 @@ def valid_rows(draw):
     for i in range(n):
         born = draw(st.dates(date(1930, 1, 1), TODAY - timedelta(days=365 * 18)))
         issued = draw(st.dates(date(2000, 1, 1), TODAY))
-        review = issued + timedelta(days=draw(st.integers(0, 3000)))
+        review = TODAY + timedelta(days=draw(st.integers(0, 3000)))  # current at admission (now)
         rows.append(row(external_ref=f"E{i}", national_id=f"N{i}", surname=draw(names), given_names=draw(names),
                         date_of_birth=born.isoformat(), sex=draw(st.sampled_from("MFX")),
                         basis_issue_date=issued.isoformat(), basis_review_due=review.isoformat()))
@@ -175,3 +177,11 @@ def test_arbitrary_cells_under_the_real_header_never_crash(cells):
         parse(buf.getvalue().encode())
     except ValidationFailed as exc:
         assert all(d["file"] == "m.csv" for d in exc.details)
+
+
+def test_basis_lapsed_before_admission_is_refused():
+    admitted = f"{TODAY - timedelta(days=1)}T08:00:00Z"
+    details = errors(to_csv([row(admitted_at=admitted, basis_review_due=(TODAY - timedelta(days=5)).isoformat())]))
+    assert [(d["row"], d["field"]) for d in details] == [(2, "basis_review_due")]
+    details = errors(to_csv([row(admitted_at=admitted, basis_review_due="", basis_expiry_date=(TODAY - timedelta(days=2)).isoformat())]))
+    assert [(d["row"], d["field"]) for d in details] == [(2, "basis_expiry_date")]

@@ -8,7 +8,7 @@ ROLES = ("admin", "records", "housing", "operations", "legal", "health", "discip
 READ_COMMON = frozenset({"sites:read", "prisoners:read", "legal:read", "movements:read"})
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": READ_COMMON | {"sites:write", "users:manage", "audit:read", "prisoners:write", "intake:write", "legal:write"},
+    "admin": READ_COMMON | {"sites:write", "users:manage", "audit:read"},
     "records": READ_COMMON | {"prisoners:write", "intake:write", "legal:write"},
     "housing": READ_COMMON | {"housing:write"},
     "operations": READ_COMMON | {"movements:write"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -15,12 +16,17 @@ from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, LoginFailed, Unauthenticated, ValidationFailed
 from habeas.models import ApiToken, User
 
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 
 
 def create_user(session: Session, actor: Actor, *, username: str, role: str, full_name: str | None = None, password: str | None = None) -> tuple[User, str]:
     """Create a user and a first API token; the token is returned once and stored only hashed."""
+    if not USERNAME.match(username or ""):
+        raise ValidationFailed(f"user name {username!r}: 2-80 letters, digits and . _ @ -", details=[{"row": None, "field": "username", "message": "invalid user name"}])
+    if password is not None and len(password) < 10:
+        raise ValidationFailed("a password needs at least 10 characters", details=[{"row": None, "field": "password", "message": "too short"}])
     if role not in ROLES:
         raise ValidationFailed(f"unknown role {role!r}", details=[{"row": None, "field": "role", "message": f"one of: {', '.join(ROLES)}"}])
     if repository.user_by_name(session, username) is not None:

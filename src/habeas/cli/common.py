@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from rich.console import Console
 from rich.table import Table
 
@@ -38,10 +39,13 @@ def print_json(value: Any) -> None:
 def fail(exc: DomainError, as_json: bool) -> None:
     details = exc.details if isinstance(exc.details, list) else None
     if as_json:
-        if details:
-            print_json({"errors": [{"row": d.get("row"), "field": d.get("field"), "message": d.get("message"), **({"file": d["file"]} if d.get("file") else {})} for d in details], "code": exc.code, "message": exc.message})
-        else:
-            print_json({"errors": [{"row": None, "field": None, "message": exc.message}], "code": exc.code, "details": exc.details})
+        rows = details or [{"row": None, "field": None, "message": exc.message}]
+        print_json({
+            "code": exc.code,
+            "message": exc.message,
+            "errors": [{"row": d.get("row"), "field": d.get("field"), "message": d.get("message"), **({"file": d["file"]} if d.get("file") else {})} for d in rows],
+            "details": None if details else exc.details,
+        })
     else:
         err_console.print(f"[bold red]error:[/] {exc.message}")
         if details:
@@ -65,3 +69,6 @@ def run(fn: Callable[..., T], *, as_json: bool = False) -> T:
     except DomainError as exc:
         fail(exc, as_json)
         raise  # unreachable
+    except (OperationalError, ProgrammingError) as exc:
+        fail(DomainError(f"the database is not reachable or not migrated ({type(exc.orig).__name__}: {str(exc.orig).splitlines()[0]}); check HABEAS_DATABASE_URL and run `habeas db upgrade`", code="database_unavailable"), as_json)
+        raise

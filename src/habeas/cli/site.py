@@ -70,14 +70,15 @@ def show(code: str, as_json: bool = typer.Option(False, "--json")) -> None:
     name, roots = run(go, as_json=as_json)
     rows = [
         {"code": n.location.code, "name": n.location.name, "type": n.location.type, "occupants": n.occupants,
-         "cna": n.cna, "working": n.working, "max": n.max, "floor_area_m2": round(n.floor_area_m2, 1)}
+         "cna": n.cna, "working": n.working, "max": n.max, "floor_area_m2": round(n.floor_area_m2, 1),
+         "m2_per_person": round(n.occupied_area_m2 / n.occupants, 2) if n.occupants and n.occupied_area_m2 else None}
         for n in roots
     ]
     if as_json:
         print_json({"site": code, "locations": rows})
         return
-    table = Table("location", "type", "occupants", "cna", "working", "max", "m² per person", title=f"{code}: {name}")
+    table = Table("location", "type", "occupants", "cna", "working", "max", "m² per person (occupied cells)", title=f"{code}: {name}")
     for r in rows:
-        per = f"{r['floor_area_m2'] / r['occupants']:.1f}" if r["occupants"] and r["floor_area_m2"] else "-"
+        per = f"{r['m2_per_person']:.1f}" if r["m2_per_person"] else "-"
         table.add_row(f"{r['code']} {r['name']}", r["type"], f"{r['occupants']:,}", f"{r['cna']:,}", f"{r['working']:,}", f"{r['max']:,}", per)
     console.print(table)

@@ -121,6 +121,12 @@ def check_facts(b: BookingIn, *, today: date, now: datetime, row: int | None, is
             issues.add(f"issue date {basis.issue_date} is in the future", field=f("basis_issue_date", f"legal_bases[{i}].issue_date"), row=row)
     adm = b.admission
     admitted = _aware(adm.admitted_at) if adm.admitted_at else now
+    for i, basis in enumerate(b.legal_bases):
+        # Nobody is booked on a basis that had already lapsed when they were admitted.
+        if basis.expiry_date is not None and basis.expiry_date < admitted.date():
+            issues.add(f"expiry date {basis.expiry_date} is before the admission ({admitted.date()}): no current legal basis", field=f("basis_expiry_date", f"legal_bases[{i}].expiry_date"), row=row)
+        if basis.review_due is not None and basis.review_due < admitted.date():
+            issues.add(f"review was due {basis.review_due}, before the admission ({admitted.date()}): no current legal basis", field=f("basis_review_due", f"legal_bases[{i}].review_due"), row=row)
     if admitted > now:
         issues.add(f"admission time {adm.admitted_at} is in the future", field=f("admitted_at", "admission.admitted_at"), row=row)
     if adm.arrested_at and _aware(adm.arrested_at) > admitted:

@@ -137,7 +137,10 @@ def install_error_handlers(app: FastAPI) -> None:
         details = []
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
-            details.append({"row": None, "field": ".".join(loc) or None, "message": str(err.get("msg", "invalid")).removeprefix("Value error, ")})
+            message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            if loc == ["legal_bases"] and err.get("type") == "too_short":
+                message = "booking refused: at least one legal basis is required"
+            details.append({"row": None, "field": ".".join(loc) or None, "message": message})
         return _json_error(422, "validation_failed", f"invalid request: {len(details)} problem(s)", details)
 
     @app.exception_handler(StarletteHTTPException)

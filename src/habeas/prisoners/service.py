@@ -65,7 +65,7 @@ def full_record(session: Session, actor: Actor, number: str) -> dict[str, Any]:
             {
                 "id": e.id, "site": site_codes.get(e.site_id), "status": e.status, "legal_status": e.legal_status,
                 "admitted_at": clock.from_db(e.admitted_at), "released_at": clock.from_db(e.released_at),
-                "admission_record": {f: getattr(e, f) for f in ADMISSION_FIELDS},
+                "admission_record": {f: _zoned(getattr(e, f)) for f in ADMISSION_FIELDS},
                 "rule7_missing": [f for f in RULE7_FIELDS if not getattr(e, f)],
                 "legal_bases": [_basis(b) for b in bases if b.episode_id == e.id],
             }
@@ -86,6 +86,12 @@ def full_record(session: Session, actor: Actor, number: str) -> dict[str, Any]:
     })
     record(session, actor, "prisoner.read", "prisoner", p.prisoner_number)
     return out
+
+
+def _zoned(value: Any) -> Any:
+    from datetime import datetime
+
+    return clock.from_db(value) if isinstance(value, datetime) else value
 
 
 def _basis(b) -> dict[str, Any]:
@@ -181,6 +187,7 @@ def add_affiliation(session: Session, actor: Actor, number: str, *, group: str, 
 
 
 _DETAIL_MODELS = {"marks": DistinguishingMark, "aliases": PrisonerAlias, "affiliations": Affiliation}
+_SINGULAR = {"marks": "mark", "aliases": "alias", "affiliations": "affiliation"}
 
 
 def deactivate_detail(session: Session, actor: Actor, number: str, kind: str, detail_id: int, reason: str) -> None:
@@ -189,11 +196,11 @@ def deactivate_detail(session: Session, actor: Actor, number: str, kind: str, de
     model = _DETAIL_MODELS[kind]
     row = session.get(model, detail_id)
     if row is None or row.prisoner_id != p.id:
-        raise NotFound(f"no {kind[:-1]} {detail_id} on prisoner {p.prisoner_number}")
+        raise NotFound(f"no {_SINGULAR[kind]} {detail_id} on prisoner {p.prisoner_number}")
     if not row.active:
-        raise Conflict(f"{kind[:-1]} {detail_id} is already withdrawn", code="already_inactive")
+        raise Conflict(f"{_SINGULAR[kind]} {detail_id} is already withdrawn", code="already_inactive")
     row.active = False
     if kind == "aliases":
         _reindex(session, p)
     session.add(Amendment(entity_type="prisoner", entity_id=p.prisoner_number, changes={f"{kind}.{detail_id}.active": [True, False]}, reason=reason, actor=actor.username, at=clock.db_time(clock.now())))
-    record(session, actor, f"prisoner.{kind[:-1]}.withdraw", "prisoner", p.prisoner_number, before={"id": detail_id, "active": True}, after={"id": detail_id, "active": False, "reason": reason})
+    record(session, actor, f"prisoner.{_SINGULAR[kind]}.withdraw", "prisoner", p.prisoner_number, before={"id": detail_id, "active": True}, after={"id": detail_id, "active": False, "reason": reason})

@@ -153,6 +153,7 @@ class LocationNode:
     working: int = 0
     max: int = 0
     floor_area_m2: float = 0.0
+    occupied_area_m2: float = 0.0  # floor area of the cells that hold someone
     children: list[LocationNode] = field(default_factory=list)
 
 
@@ -175,6 +176,7 @@ def location_tree(session: Session, site: Site, *, include_inactive: bool = Fals
         if loc.residential:
             node.cna, node.working, node.max = loc.cna, loc.working_capacity, loc.max_capacity
             node.floor_area_m2 = loc.floor_area_m2 or 0.0
+            node.occupied_area_m2 = node.floor_area_m2 if node.occupants else 0.0
         for child in node.children:
             total(child)
             node.occupants += child.occupants if not loc.residential else 0
@@ -183,6 +185,7 @@ def location_tree(session: Session, site: Site, *, include_inactive: bool = Fals
                 node.working += child.working
                 node.max += child.max
                 node.floor_area_m2 += child.floor_area_m2
+                node.occupied_area_m2 += child.occupied_area_m2
 
     for root in roots:
         total(root)
