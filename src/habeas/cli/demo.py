@@ -8,9 +8,11 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from habeas.cli.common import console, run
+from habeas.cli.common import console, err_console, run
 from habeas.config import get_settings
+from habeas.db import default_engine
 from habeas.demo import service
+from habeas.migrate import current_revision
 
 
 def demo(
@@ -20,9 +22,19 @@ def demo(
     site_layout: Path = typer.Option(Path(service.DEFAULT_LAYOUT), "--site-layout", help="Layout file of the demo site."),
 ) -> None:
     """Build the reference complex, book and house a synthetic population, create demo users."""
+    if current_revision(default_engine()) is None:
+        err_console.print("[bold red]error:[/] the database has no schema yet: run `habeas db upgrade` first")
+        raise typer.Exit(code=1)
     if if_empty and run(lambda s, a: service.has_any_site(s)):
         console.print("The database already has a site: demo data not loaded.")
         return
+    password = get_settings().demo_admin_password
+
+    def check(session, actor):  # refuse before drawing the progress bars
+        service.demo_password(password)
+        service.check_empty(session)
+
+    run(check)
     started = time.perf_counter()
     with Progress(
         TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -39,7 +51,7 @@ def demo(
             if if_empty and service.has_any_site(session):
                 return None
             return service.build_demo(session, actor, prisoners=prisoners, seed=seed, layout=site_layout,
-                                      password=get_settings().demo_admin_password, progress=progress)
+                                      password=password, progress=progress)
 
         report = run(go)
     if report is None:

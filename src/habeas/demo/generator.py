@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -182,7 +182,7 @@ class _Ids:
         self.b = r.randrange(10**8)
 
     def __call__(self, index: int) -> int:
-        # Salvadoran DUIs start with 0: keep the look by using the 8-digit space as is.
+        # a is odd and not a multiple of 5, so x -> a*x + b is a bijection of 0 .. 10^8 - 1.
         return (index * self.a + self.b) % 10**8
 
 
@@ -195,13 +195,15 @@ def generate_bookings(
     recent: int = 0,
     arrivals_since: datetime | None = None,
     ref_prefix: str = "DEMO",
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[BookingIn]:
-    """``n`` validated bookings, ordered by admission time.
+    """``n`` validated bookings, ordered by admission time; the same for the same seed, start, n and now.
 
     ``start``: index of the first person (national ids and references continue from it, so
     batches with disjoint ranges never collide). ``recent``: the last ``recent`` people were
     admitted in the last 36 hours (people still waiting in reception). ``arrivals_since``:
-    every admission between that time and ``now`` (a fresh transfer).
+    every admission between that time and ``now`` (a fresh transfer). ``progress(phase, advance,
+    total)`` is told of every thousand people made.
     """
     now = clock.to_utc(now) if now else clock.now()
     now = now.replace(second=0, microsecond=0)
@@ -222,11 +224,15 @@ def generate_bookings(
             admitted = first + (now - timedelta(hours=1) - first) * (rng.random() ** 1.7)
         admitted = admitted.replace(second=0, microsecond=0)
         raw.append((admitted, _person(rng, start + i, admitted, now, today, ids)))
+        if progress and (i + 1) % 1000 == 0:
+            progress("generate", 1000, n)
     raw.sort(key=lambda t: t[0])
     out = []
     for i, (_, data) in enumerate(raw):
         data["external_ref"] = f"{ref_prefix}-{start + i + 1:06d}"
         out.append(BookingIn.model_validate(data))
+    if progress and n % 1000:
+        progress("generate", n % 1000, n)
     return out
 
 
@@ -251,7 +257,9 @@ def _person(rng: random.Random, index: int, admitted: datetime, now: datetime, t
         issue = admitted_day - timedelta(days=rng.randint(30, 3000))
         arrested = datetime.combine(issue, datetime.min.time(), UTC) - timedelta(days=rng.randint(120, 1500), minutes=rng.randint(0, 1439))
         arrested = arrested.replace(second=0, microsecond=0)
-        years = rng.choice(_LONG_SENTENCES) if rng.random() < 0.03 else rng.choice(_SENTENCE_YEARS)
+        # Still serving: the sentence ends after today (an expired one would be a missed release).
+        serving = [y for y in _SENTENCE_YEARS if _add_years(issue, y) > today + timedelta(days=30)] or [_SENTENCE_YEARS[-1]]
+        years = rng.choice(_LONG_SENTENCES) if rng.random() < 0.03 else rng.choice(serving)
         offence = rng.choice(_OFFENCES)
         basis = {"type": "sentence", "reference": f"SENT-{issue.year}-{index + 1:06d}", "issuing_authority": rng.choice(_SENTENCING),
                  "issue_date": issue, "expiry_date": _add_years(issue, years)}
@@ -263,9 +271,11 @@ def _person(rng: random.Random, index: int, admitted: datetime, now: datetime, t
             arrested = _EXCEPTION_START + (admitted - timedelta(hours=6) - _EXCEPTION_START) * rng.random()
         arrested = arrested.replace(second=0, microsecond=0)
         issue = min(arrested.date() + timedelta(days=rng.randint(0, 3)), admitted_day)
-        lapsed = rng.random() < (0.12 if kind == "detention_order" else 0.08) and issue < today - timedelta(days=2)
-        if lapsed:  # the review date passed without a renewal: held without current basis
-            review = issue + timedelta(days=rng.randint(1, (today - issue).days - 1))
+        # Some review dates passed after admission without a renewal: held without current basis.
+        lapse_from = max(issue + timedelta(days=1), admitted_day)
+        lapse_days = (today - timedelta(days=1) - lapse_from).days
+        if lapse_days >= 0 and rng.random() < (0.12 if kind == "detention_order" else 0.08):
+            review = lapse_from + timedelta(days=rng.randint(0, lapse_days))
         else:
             review = max(issue, today) + timedelta(days=rng.randint(7, 540))
         if kind == "detention_order":

@@ -35,7 +35,7 @@ ADMIN = "admin"
 DEMO_ROLES = ("records", "housing", "operations", "legal", "health", "discipline", "inspector", "viewer")
 CHUNK = 2000
 
-# progress(phase, advance, total): phase is "booking" or "housing".
+# progress(phase, advance, total): phase is "generate", "booking" or "housing".
 Progress = Callable[[str, int, int], None]
 
 
@@ -196,6 +196,14 @@ def create_demo_users(session: Session, actor: Actor, password: str) -> tuple[li
     return users, admin_token
 
 
+def check_empty(session: Session) -> None:
+    """The demo adds a whole population and fixed user names: refuse a database that already has people."""
+    existing = session.execute(select(func.count()).select_from(Prisoner)).scalar_one()
+    if existing:
+        raise Conflict(f"the database already holds {existing:,} prisoner records: the demo needs an empty database "
+                       "(use --if-empty to skip quietly)", code="demo_not_empty")
+
+
 def demo_password(configured: str | None) -> tuple[str, bool]:
     """The configured demo password, or a random one (second value True when generated)."""
     if configured:
@@ -222,13 +230,10 @@ def build_demo(
     if prisoners < 0:
         raise ValidationFailed("the number of prisoners cannot be negative", details=[{"row": None, "field": "prisoners", "message": "negative"}])
     pw, generated = demo_password(password)
-    existing = session.execute(select(func.count()).select_from(Prisoner)).scalar_one()
-    if existing:
-        raise Conflict(f"the database already holds {existing:,} prisoner records: the demo needs an empty database "
-                       "(use --if-empty to skip quietly)", code="demo_not_empty")
+    check_empty(session)
     report = load_layout(session, actor, layout)
     stay = min(leave_in_reception, prisoners)
-    bookings = generate_bookings(prisoners, seed=seed, now=clock.now(), recent=stay)
+    bookings = generate_bookings(prisoners, seed=seed, now=clock.now(), recent=stay, progress=progress)
     population = populate(session, actor, report.site, bookings, leave_in_reception=stay, progress=progress)
     users, token = create_demo_users(session, actor, pw)
     return DemoReport(

@@ -1,0 +1,50 @@
+"""The benchmarks run end to end on a few hundred people and report well-formed results.
+No timing is asserted: only the shape of the output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+
+import pytest
+from typer.testing import CliRunner
+
+from bench import intake, search
+from habeas.cli.main import app
+
+
+def _check(results, expected):
+    assert isinstance(results, list) and results
+    json.loads(json.dumps(results))  # plain JSON
+    for r in results:
+        assert {"name", "value", "unit", "target"} <= r.keys(), r
+        assert isinstance(r["name"], str) and isinstance(r["unit"], str) and isinstance(r["target"], str)
+        assert isinstance(r["value"], (int, float)) and not isinstance(r["value"], bool)
+        assert math.isfinite(r["value"]) and r["value"] > 0, r
+    names = [r["name"] for r in results]
+    assert len(set(names)) == len(names)
+    assert set(expected) <= set(names), names
+
+
+def test_intake_bench_smoke(tmp_path):
+    results = intake.run(residents=300, manifest_rows=40, directory=tmp_path)
+    _check(results, ["intake.bookings_per_s", "intake.seconds", "intake.ratio_to_raw_insert", "demo.seconds"])
+
+
+def test_search_bench_smoke(tmp_path):
+    results = search.run(prisoners=300, per_kind=12, warmup=10, directory=tmp_path)
+    _check(results, ["search.p95_ms", "search.p50_ms", "search.number.p95_ms", "search.name.p95_ms"])
+    assert all(r["queries"] >= 12 for r in results if r["name"].endswith("_ms"))
+
+
+def test_cli_prints_json_alone_on_stdout(monkeypatch):
+    monkeypatch.setattr(search, "run", functools.partial(search.run, prisoners=200, per_kind=5, warmup=5))
+    result = CliRunner().invoke(app, ["bench", "search", "--json"])
+    assert result.exit_code == 0, result.output
+    _check(json.loads(result.stdout), ["search.p95_ms"])
+
+
+@pytest.mark.parametrize("args", [["bench", "nonsense"], ["bench", "nonsense", "--json"]])
+def test_cli_refuses_an_unknown_benchmark(args):
+    assert CliRunner().invoke(app, args).exit_code == 2
