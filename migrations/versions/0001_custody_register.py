@@ -250,6 +250,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['prisoner_id'], ['prisoners.id'], name=op.f('fk_prisoner_name_tokens_prisoner_id_prisoners')),
     sa.PrimaryKeyConstraint('token', 'prisoner_id', name=op.f('pk_prisoner_name_tokens'))
     )
+    op.create_index('ix_prisoner_name_tokens_prisoner', 'prisoner_name_tokens', ['prisoner_id', 'token'], unique=False)
     op.create_table('legal_bases',
     sa.Column('id', BIG_ID, autoincrement=True, nullable=False),
     sa.Column('episode_id', BIG_ID, nullable=False),

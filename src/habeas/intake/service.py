@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
@@ -37,9 +37,6 @@ class Booked:
 
 
 def book_one(session: Session, actor: Actor, site_code: str, booking: BookingIn) -> Booked:
-    issues = IssueList()
-    check_facts(booking, today=clock.today(), now=clock.now(), row=None, issues=issues, columns=False)
-    issues.raise_if_any("booking refused")
     return book_many(session, actor, site_code, [(None, booking)])[0]
 
 
@@ -58,8 +55,14 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
     if reception is None:
         raise Conflict(f"site {site_code} has no reception to admit people into", code="no_reception")
 
-    # Checks against what is already recorded, reported for every row at once.
+    # The date rules hold for every caller; then the checks against what is already recorded.
     issues = IssueList()
+    today, now_ = clock.today(), clock.now()
+    for row, b in rows:
+        check_facts(b, today=today, now=now_, row=row, issues=issues, columns=source is not None)
+        if source is not None:
+            for issue in issues:
+                issue.setdefault("file", source)
     keys = [(b.nationality, b.national_id) for _, b in rows if b.national_id]
     taken = prisoners_repo.existing_national_ids(session, keys) if keys else {}
     for row, b in rows:
@@ -133,7 +136,7 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
                       "escort": None, "moved_at": ep["admitted_at"], "recorded_at": now_db, "recorded_by": actor.username})
     for model, data in ((LegalBasis, bases), (DistinguishingMark, marks), (PrisonerAlias, aliases), (Affiliation, affs), (NameToken, toks), (Movement, moves)):
         if data:
-            session.execute(insert(model), data)
+            session.connection().execute(model.__table__.insert(), data)
 
     out = []
     for (_, b), number, pid, ep in zip(rows, numbers, ids, episode_rows, strict=True):
@@ -151,8 +154,25 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
 
 
 def _insert_returning_ids(session: Session, model, rows: list[dict]) -> list[int]:
+    """Insert rows with ids reserved up front, so one executemany does it on every engine."""
     if not rows:
         return []
-    result = session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows)
-    return [r[0] for r in result]
+    ids = reserve_ids(session, model.__table__, len(rows))
+    for row, id_ in zip(rows, ids, strict=True):
+        row["id"] = id_
+    session.connection().execute(model.__table__.insert(), rows)
+    return ids
+
+
+def reserve_ids(session: Session, table, count: int) -> list[int]:
+    """``count`` fresh primary keys for ``table``.
+
+    PostgreSQL: drawn from the column's sequence. SQLite: every transaction holds the write
+    lock from its first statement (BEGIN IMMEDIATE), so max(id) cannot move under us."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar_one()
+        return list(conn.execute(text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"), {"s": seq, "n": count}).scalars())
+    start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+    return list(range(start, start + count))
 

@@ -24,4 +24,6 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     page: int
     page_size: int
-    total: int
+    total: int | None = Field(None, description="Number of matches; at most total_cap, and null when not counted.")
+    total_capped: bool = Field(False, description="True when there are more matches than total says.")
+    more: bool = Field(False, description="True when a next page has results.")

@@ -80,6 +80,7 @@ class NameToken(Base):
     """One normalised word of a prisoner's names or aliases (the name-search index)."""
 
     __tablename__ = "prisoner_name_tokens"
+    __table_args__ = (Index("ix_prisoner_name_tokens_prisoner", "prisoner_id", "token"),)
 
     token: Mapped[str] = mapped_column(CText(64), primary_key=True)
     prisoner_id: Mapped[int] = mapped_column(BigId, ForeignKey("prisoners.id"), primary_key=True)

@@ -76,8 +76,8 @@ def move_many(session: Session, actor: Actor, site_id: int, moves: list[MoveRequ
         update(Prisoner.__table__).where(Prisoner.__table__.c.id == bindparam("pid")).values(current_location_id=bindparam("loc"), updated_at=now),
         [{"pid": r["prisoner_id"], "loc": r["to_location_id"]} for r in rows],
     )
-    session.expire_all()
     codes = {loc.id: loc.code for loc in locs.values()}
+    session.expire_all()  # the prisoners were updated in bulk above
     from_codes = {loc.id: loc.code for loc in _chunked(session, Location, Location.id, {r["from_location_id"] for r in rows if r["from_location_id"]})}
     for r in rows:
         record(session, actor, f"movement.{r['kind']}", "prisoner", numbers[r["prisoner_id"]],

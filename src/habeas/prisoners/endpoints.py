@@ -31,8 +31,14 @@ def search(
         from habeas.sites.service import get_site
 
         site_id = get_site(ctx.session, site).id
-    items, total = service.search(ctx.session, q=q, number=number, dob=date_of_birth, in_custody=in_custody, site_id=site_id, offset=(page - 1) * page_size, limit=page_size)
-    return Page[PrisonerSummary](items=items, page=page, page_size=page_size, total=total)
+    offset = (page - 1) * page_size
+    if number or not (q or date_of_birth):
+        items, total = service.search(ctx.session, q=q, number=number, dob=date_of_birth, in_custody=in_custody, site_id=site_id, offset=offset, limit=page_size)
+        return Page[PrisonerSummary](items=items, page=page, page_size=page_size, total=total)
+    from habeas.kit.text import tokens
+
+    items, total, capped, more = service.search_page(ctx.session, tokens(q) if q else [], dob=date_of_birth, in_custody=in_custody, site_id=site_id, offset=offset, limit=page_size)
+    return Page[PrisonerSummary](items=items, page=page, page_size=page_size, total=total, total_capped=capped, more=more)
 
 
 @router.get("/prisoners/{number}", response_model=PrisonerRecord, summary="The full record (reading it is audited)")

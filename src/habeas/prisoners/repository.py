@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from habeas.models import (
@@ -44,12 +44,28 @@ def reserve_numbers(session: Session, count: int) -> int:
     return first
 
 
-def _search_query(q_tokens: list[str], dob: date | None, in_custody: bool | None, site_id: int | None):
+COUNT_CAP = 1000
+COMMON = 300  # a word matching more people than this is searched in name order
+
+
+def _in_range(column, tok: str):
+    # Prefix match: a byte-wise range scan of the token index on every engine.
+    return and_(column >= tok, column < tok + "\x7f")
+
+
+def _matches(tok: str):
+    """Correlated probe: does this prisoner have a name word starting with tok? (index prisoner_id, token)"""
+    t = NameToken.__table__.alias()
+    return exists(select(1).select_from(t).where(t.c.prisoner_id == Prisoner.id, _in_range(t.c.token, tok)))
+
+
+def token_count(session: Session, tok: str, cap: int) -> int:
+    sub = select(NameToken.prisoner_id).where(_in_range(NameToken.token, tok)).limit(cap + 1).subquery()
+    return session.execute(select(func.count()).select_from(sub)).scalar_one()
+
+
+def _filters(dob: date | None, in_custody: bool | None, site_id: int | None):
     conds = []
-    for tok in q_tokens:
-        # Prefix match through the token index: a byte-wise range scan on every engine.
-        upper = tok + "\x7f"
-        conds.append(Prisoner.id.in_(select(NameToken.prisoner_id).where(and_(NameToken.token >= tok, NameToken.token < upper))))
     if dob is not None:
         conds.append(Prisoner.date_of_birth == dob)
     if in_custody is not None:
@@ -59,18 +75,35 @@ def _search_query(q_tokens: list[str], dob: date | None, in_custody: bool | None
     return conds
 
 
-def search(session: Session, q_tokens: list[str], *, dob: date | None, in_custody: bool | None, site_id: int | None, offset: int, limit: int) -> tuple[list[Prisoner], int]:
-    conds = _search_query(q_tokens, dob, in_custody, site_id)
-    items = list(
-        session.execute(
-            select(Prisoner).where(*conds).order_by(Prisoner.surname_norm, Prisoner.given_names_norm, Prisoner.id).offset(offset).limit(limit)
-        ).scalars()
-    )
-    if offset == 0 and len(items) < limit:
-        total = len(items)
-    else:
-        total = session.execute(select(func.count()).select_from(Prisoner).where(*conds)).scalar_one()
-    return items, total
+def search(session: Session, q_tokens: list[str], *, dob: date | None, in_custody: bool | None, site_id: int | None,
+           offset: int, limit: int) -> tuple[list[Prisoner], int | None, bool, bool]:
+    """People whose name words start with every query word, in name order.
+
+    Returns (page, total or None, total_capped, more). The plan depends on how common the
+    rarest word is: a rare word is looked up and its few matches sorted; a common one is
+    answered by walking the name-ordered index and probing each person's words, which stops
+    as soon as the page is full."""
+    conds = _filters(dob, in_custody, site_id)
+    order = (Prisoner.surname_norm, Prisoner.given_names_norm, Prisoner.id)
+    if q_tokens:
+        counts = {tok: token_count(session, tok, COMMON) for tok in q_tokens}
+        driver = min(q_tokens, key=lambda t: (counts[t], -len(t)))
+        others = [t for t in q_tokens if t != driver]
+        conds += [_matches(t) for t in others]
+        if counts[driver] <= COMMON:
+            conds.append(Prisoner.id.in_(select(NameToken.prisoner_id).where(_in_range(NameToken.token, driver))))
+        else:
+            conds.append(_matches(driver))
+    rows = list(session.execute(select(Prisoner).where(*conds).order_by(*order).offset(offset).limit(limit + 1)).scalars())
+    more = len(rows) > limit
+    items = rows[:limit]
+    if not more:
+        return items, offset + len(items), False, False
+    if len(q_tokens) > 1:
+        return items, None, False, True  # an exact count of a broad multi-word search is not worth its cost
+    sub = select(Prisoner.id).where(*conds).limit(COUNT_CAP + 1).subquery()
+    total = session.execute(select(func.count()).select_from(sub)).scalar_one()
+    return items, min(total, COUNT_CAP), total > COUNT_CAP, True
 
 
 def location_codes(session: Session, ids: Iterable[int | None]) -> dict[int, tuple[str, str]]:

@@ -100,7 +100,7 @@ def _basis(b) -> dict[str, Any]:
 
 
 def search(session: Session, *, q: str | None = None, number: str | None = None, dob: date | None = None,
-           in_custody: bool | None = None, site_id: int | None = None, offset: int = 0, limit: int = 20) -> tuple[list[dict[str, Any]], int]:
+           in_custody: bool | None = None, site_id: int | None = None, offset: int = 0, limit: int = 20) -> tuple[list[dict[str, Any]], int | None]:
     """Look up by number (exact), or search by name words (each a prefix of a name or alias) and date of birth."""
     if number:
         n = normalise_number(number)
@@ -110,9 +110,16 @@ def search(session: Session, *, q: str | None = None, number: str | None = None,
     toks = tokens(q) if q else []
     if not toks and dob is None:
         raise ValidationFailed("give a name, a prisoner number or a date of birth to search", details=[{"row": None, "field": "q", "message": "empty search"}])
-    items, total = repository.search(session, toks[:6], dob=dob, in_custody=in_custody, site_id=site_id, offset=offset, limit=limit)
+    return search_page(session, toks, dob=dob, in_custody=in_custody, site_id=site_id, offset=offset, limit=limit)[:2]
+
+
+def search_page(session: Session, toks: list[str], *, dob: date | None, in_custody: bool | None, site_id: int | None, offset: int, limit: int):
+    """Like search(), with (items, total, total_capped, more) for paging."""
+    if not toks and dob is None:
+        raise ValidationFailed("give a name, a prisoner number or a date of birth to search", details=[{"row": None, "field": "q", "message": "empty search"}])
+    items, total, capped, more = repository.search(session, toks[:6], dob=dob, in_custody=in_custody, site_id=site_id, offset=offset, limit=limit)
     where = repository.location_codes(session, [p.current_location_id for p in items])
-    return [summary(p, where) for p in items], total
+    return [summary(p, where) for p in items], total, capped, more
 
 
 def amend(session: Session, actor: Actor, number: str, changes: dict[str, Any], reason: str) -> dict[str, Any]:
