@@ -79,7 +79,7 @@ def queries(db: Database, count: int, seed: int) -> list[tuple[str, dict[str, An
 def _time(db: Database, kind: str, args: dict[str, Any]) -> tuple[float, int]:
     with db.sessions() as s:
         started = time.perf_counter()
-        items, total = service.search(s, **args)
+        total = service.search(s, **args).total
         elapsed = time.perf_counter() - started
         s.rollback()
     if kind == "number" and total != 1:

@@ -42,22 +42,25 @@ def test_rolled_back_transaction_leaves_no_event(sessions):
         assert audit.verify(s).ok
 
 
+def _tamper_and_verify(sessions, engine, *statements):
+    """Change the log behind the application's back, then walk the chain."""
+    with engine.begin() as c:
+        for statement in statements:
+            c.execute(statement)
+    with sessions() as s:
+        return audit.verify(s)
+
+
 def test_altered_event_is_named(sessions, engine):
     _seed(sessions)
-    with engine.begin() as c:
-        c.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(actor="someone-else"))
-    with sessions() as s:
-        result = audit.verify(s)
+    result = _tamper_and_verify(sessions, engine, update(AuditEvent).where(AuditEvent.seq == 2).values(actor="someone-else"))
     assert not result.ok and result.first_bad_seq == 2
     assert "altered" in result.problem
 
 
 def test_removed_event_is_named(sessions, engine):
     _seed(sessions)
-    with engine.begin() as c:
-        c.execute(text("DELETE FROM audit_events WHERE seq = 3"))
-    with sessions() as s:
-        result = audit.verify(s)
+    result = _tamper_and_verify(sessions, engine, text("DELETE FROM audit_events WHERE seq = 3"))
     assert not result.ok and result.first_bad_seq == 3
     assert "missing" in result.problem
 
@@ -66,10 +69,7 @@ def test_removed_last_event_is_named(sessions, engine):
     _seed(sessions)
     with sessions() as s:
         last = s.execute(select(AuditHead.seq)).scalar_one()
-    with engine.begin() as c:
-        c.execute(text(f"DELETE FROM audit_events WHERE seq = {last}"))
-    with sessions() as s:
-        result = audit.verify(s)
+    result = _tamper_and_verify(sessions, engine, text(f"DELETE FROM audit_events WHERE seq = {last}"))
     assert not result.ok and result.first_bad_seq == last
 
 
@@ -100,10 +100,7 @@ def test_appended_event_without_head_is_named(sessions, engine):
     row = {"seq": seq + 1, "at": at, "actor": "intruder", "action": "x", "entity_type": "x", "entity_id": None,
            "before": None, "after": None, "request_id": None, "prev_hash": prev}
     row["hash"] = audit.hash_of(row)
-    with engine.begin() as c:
-        c.execute(AuditEvent.__table__.insert().values(**row))
-    with sessions() as s:
-        result = audit.verify(s)
+    result = _tamper_and_verify(sessions, engine, AuditEvent.__table__.insert().values(**row))
     assert not result.ok and result.first_bad_seq == seq + 1 and "inserted" in result.problem
 
 

@@ -56,11 +56,12 @@ def search(
             raise ValidationFailed(f"--dob {dob!r} is not a date (YYYY-MM-DD)", details=[{"row": None, "field": "dob", "message": "not a date"}]) from None
         return service.search(s, q=q, number=number, dob=born, limit=limit)
 
-    items, total = run(go, as_json=as_json)
+    found = run(go, as_json=as_json)
+    items, total = found.items, found.total if found.total is not None else f"{len(found.items)}+"
     if as_json:
-        print_json({"total": total, "items": items})
+        print_json({"total": found.total, "total_capped": found.total_capped, "more": found.more, "items": items})
         return
-    table = Table("number", "surname", "given names", "born", "status", "location", title=f"{len(items)} of {total:,}")
+    table = Table("number", "surname", "given names", "born", "status", "location", title=f"{len(items)} of {total:,}{'+' if found.total_capped else ''}" if isinstance(total, int) else f"{len(items)} of {total}")
     for p in items:
         table.add_row(p["prisoner_number"], p["surname"], p["given_names"], str(p["date_of_birth"]), p["legal_status"], f"{p['site'] or ''}/{p['location'] or ''}")
     console.print(table)

@@ -8,18 +8,6 @@ from pydantic import BaseModel, Field
 
 T = TypeVar("T")
 
-MAX_PAGE_SIZE = 200
-
-
-class PageParams(BaseModel):
-    page: int = Field(1, ge=1, le=1_000_000)
-    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.page_size
-
-
 class Page(BaseModel, Generic[T]):
     items: list[T]
     page: int

@@ -7,9 +7,11 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from habeas.kit import clock
 from habeas.kit.pagination import Page
 from habeas.kit.web import Ctx, Require, TxRoute
 from habeas.prisoners import service
+from habeas.sites.service import get_site
 from habeas.prisoners.schemas import AddAffiliation, AddAlias, AddMark, Amend, AmendmentOut, Deactivate, PrisonerRecord, PrisonerSummary
 
 router = APIRouter(route_class=TxRoute, tags=["prisoners"])
@@ -26,19 +28,9 @@ def search(
     page_size: int = Query(20, ge=1, le=200),
     ctx: Ctx = Depends(Require("prisoners:read")),
 ):
-    site_id = None
-    if site:
-        from habeas.sites.service import get_site
-
-        site_id = get_site(ctx.session, site).id
-    offset = (page - 1) * page_size
-    if number or not (q or date_of_birth):
-        items, total = service.search(ctx.session, q=q, number=number, dob=date_of_birth, in_custody=in_custody, site_id=site_id, offset=offset, limit=page_size)
-        return Page[PrisonerSummary](items=items, page=page, page_size=page_size, total=total)
-    from habeas.kit.text import tokens
-
-    items, total, capped, more = service.search_page(ctx.session, tokens(q) if q else [], dob=date_of_birth, in_custody=in_custody, site_id=site_id, offset=offset, limit=page_size)
-    return Page[PrisonerSummary](items=items, page=page, page_size=page_size, total=total, total_capped=capped, more=more)
+    site_id = get_site(ctx.session, site).id if site else None
+    found = service.search(ctx.session, q=q, number=number, dob=date_of_birth, in_custody=in_custody, site_id=site_id, offset=(page - 1) * page_size, limit=page_size)
+    return Page[PrisonerSummary](items=found.items, page=page, page_size=page_size, total=found.total, total_capped=found.total_capped, more=found.more)
 
 
 @router.get("/prisoners/{number}", response_model=PrisonerRecord, summary="The full record (reading it is audited)")
@@ -49,13 +41,8 @@ def get_record(number: str, ctx: Ctx = Depends(Require("prisoners:read"))):
 @router.post("/prisoners/{number}/amendments", response_model=AmendmentOut, status_code=201, summary="Correct identity fields, with a reason")
 def amend(number: str, body: Amend, ctx: Ctx = Depends(Require("prisoners:write"))):
     changes = body.model_dump(exclude={"reason"}, exclude_none=True)
-    diff = service.amend(ctx.session, ctx.actor, number, changes, body.reason)
-    from habeas.prisoners import repository
-
-    last = repository.amendments(ctx.session, "prisoner", service.get(ctx.session, number).prisoner_number)[-1]
-    from habeas.kit import clock
-
-    return AmendmentOut(id=last.id, changes=diff, reason=body.reason, actor=ctx.actor.username, at=clock.from_db(last.at))
+    a = service.amend(ctx.session, ctx.actor, number, changes, body.reason)
+    return AmendmentOut(id=a.id, changes=a.changes, reason=a.reason, actor=a.actor, at=clock.from_db(a.at))
 
 
 @router.post("/prisoners/{number}/marks", status_code=201)

@@ -115,6 +115,10 @@ def location_codes(session: Session, ids: Iterable[int | None]) -> dict[int, tup
     return {lid: (site, code) for lid, site, code in rows}
 
 
+def site_codes(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Site.id, Site.code)).all())
+
+
 def aliases(session: Session, prisoner_id: int) -> list[PrisonerAlias]:
     return list(session.execute(select(PrisonerAlias).where(PrisonerAlias.prisoner_id == prisoner_id).order_by(PrisonerAlias.id)).scalars())
 

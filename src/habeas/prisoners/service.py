@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from habeas.audit.service import record
 from habeas.kit import clock
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, NotFound, ValidationFailed
+from habeas.kit.jsonutil import plain
 from habeas.kit.text import normalise, tokens
 from habeas.models import Affiliation, Amendment, DistinguishingMark, Prisoner, PrisonerAlias
 from habeas.prisoners import repository
@@ -50,10 +52,7 @@ def full_record(session: Session, actor: Actor, number: str) -> dict[str, Any]:
     moves = repository.movements(session, p.id)
     loc_ids = [p.current_location_id] + [m.from_location_id for m in moves] + [m.to_location_id for m in moves]
     where = repository.location_codes(session, loc_ids)
-    from habeas.models import Site
-    from sqlalchemy import select
-
-    site_codes = dict(session.execute(select(Site.id, Site.code)).all())
+    site_codes = repository.site_codes(session)
     out = summary(p, where)
     out.update({
         "national_id": p.national_id,
@@ -89,8 +88,6 @@ def full_record(session: Session, actor: Actor, number: str) -> dict[str, Any]:
 
 
 def _zoned(value: Any) -> Any:
-    from datetime import datetime
-
     return clock.from_db(value) if isinstance(value, datetime) else value
 
 
@@ -99,30 +96,32 @@ def _basis(b) -> dict[str, Any]:
             "issue_date": b.issue_date, "review_due": b.review_due, "expiry_date": b.expiry_date, "status": b.status}
 
 
+@dataclass
+class SearchResult:
+    items: list[dict[str, Any]]
+    total: int | None  # None: not counted (a broad multi-word search; see ``more``)
+    total_capped: bool
+    more: bool
+
+
 def search(session: Session, *, q: str | None = None, number: str | None = None, dob: date | None = None,
-           in_custody: bool | None = None, site_id: int | None = None, offset: int = 0, limit: int = 20) -> tuple[list[dict[str, Any]], int | None]:
+           in_custody: bool | None = None, site_id: int | None = None, offset: int = 0, limit: int = 20) -> SearchResult:
     """Look up by number (exact), or search by name words (each a prefix of a name or alias) and date of birth."""
     if number:
         n = normalise_number(number)
         p = repository.by_number(session, n) if is_valid(n) else None
         found = [p] if p is not None else []
-        return [summary(x, repository.location_codes(session, [x.current_location_id])) for x in found], len(found)
+        items = [summary(x, repository.location_codes(session, [x.current_location_id])) for x in found]
+        return SearchResult(items, len(items), False, False)
     toks = tokens(q) if q else []
     if not toks and dob is None:
         raise ValidationFailed("give a name, a prisoner number or a date of birth to search", details=[{"row": None, "field": "q", "message": "empty search"}])
-    return search_page(session, toks, dob=dob, in_custody=in_custody, site_id=site_id, offset=offset, limit=limit)[:2]
+    people, total, capped, more = repository.search(session, toks[:6], dob=dob, in_custody=in_custody, site_id=site_id, offset=offset, limit=limit)
+    where = repository.location_codes(session, [p.current_location_id for p in people])
+    return SearchResult([summary(p, where) for p in people], total, capped, more)
 
 
-def search_page(session: Session, toks: list[str], *, dob: date | None, in_custody: bool | None, site_id: int | None, offset: int, limit: int):
-    """Like search(), with (items, total, total_capped, more) for paging."""
-    if not toks and dob is None:
-        raise ValidationFailed("give a name, a prisoner number or a date of birth to search", details=[{"row": None, "field": "q", "message": "empty search"}])
-    items, total, capped, more = repository.search(session, toks[:6], dob=dob, in_custody=in_custody, site_id=site_id, offset=offset, limit=limit)
-    where = repository.location_codes(session, [p.current_location_id for p in items])
-    return [summary(p, where) for p in items], total, capped, more
-
-
-def amend(session: Session, actor: Actor, number: str, changes: dict[str, Any], reason: str) -> dict[str, Any]:
+def amend(session: Session, actor: Actor, number: str, changes: dict[str, Any], reason: str) -> Amendment:
     """Correct identity fields. The old values stay in the amendment and the audit log."""
     p = get(session, number)
     unknown = [k for k in changes if k not in AMENDABLE]
@@ -148,15 +147,11 @@ def amend(session: Session, actor: Actor, number: str, changes: dict[str, Any], 
         _reindex(session, p)
     now = clock.db_time(clock.now())
     p.updated_at = now
-    session.add(Amendment(entity_type="prisoner", entity_id=p.prisoner_number, changes=_plain(diff), reason=reason, actor=actor.username, at=now))
+    amendment = Amendment(entity_type="prisoner", entity_id=p.prisoner_number, changes=plain(diff), reason=reason, actor=actor.username, at=now)
+    session.add(amendment)
+    session.flush()
     record(session, actor, "prisoner.amend", "prisoner", p.prisoner_number, before={k: v[0] for k, v in diff.items()}, after={**{k: v[1] for k, v in diff.items()}, "reason": reason})
-    return _plain(diff)
-
-
-def _plain(diff: dict[str, Any]) -> dict[str, Any]:
-    from habeas.kit.jsonutil import plain
-
-    return plain(diff)
+    return amendment
 
 
 def _reindex(session: Session, p: Prisoner) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from starlette.concurrency import run_in_threadpool
+
 from habeas.config import get_settings
 from habeas.kit.web import Ctx, Require, TxRoute, read_body
 from habeas.prisoners.service import summary
@@ -44,8 +46,6 @@ def get_site(code: str, ctx: Ctx = Depends(Require("sites:read"))):
 async def load_site(request: Request, filename: str = Query("layout.yaml", max_length=200), ctx: Ctx = Depends(Require("sites:write"))):
     data = await read_body(request, get_settings().max_upload_bytes)
     spec = parse_layout(data, filename)
-    from starlette.concurrency import run_in_threadpool
-
     report = await run_in_threadpool(service.load_site, ctx.session, ctx.actor, spec, filename=filename)
     return LoadResult(**report.as_dict())
 
@@ -58,32 +58,7 @@ def tree(code: str, depth: int | None = Query(None, ge=0, le=50), include_inacti
 
 @router.get("/sites/{code}/locations/{location_code}", summary="One location with its occupants")
 def location(code: str, location_code: str, ctx: Ctx = Depends(Require("sites:read"))):
-    site = service.get_site(ctx.session, code)
-    nodes = service.location_tree(ctx.session, site, include_inactive=True)
-    found = _find(nodes, location_code)
-    if found is None:
-        from habeas.kit.errors import NotFound
-
-        raise NotFound(f"no location {location_code!r} in site {code}", code="unknown_location")
-    ids = _ids(found)
-    people = repository.occupants(ctx.session, ids)
+    node = service.location_subtree(ctx.session, service.get_site(ctx.session, code), location_code)
+    people = repository.occupants(ctx.session, service.subtree_ids(node))
     where = prisoners_repo.location_codes(ctx.session, [p.current_location_id for p in people])
-    return {"location": _node_out(found, 1).model_dump(), "occupants": [summary(p, where) for p in people]}
-
-
-def _find(nodes, code):
-    for n in nodes:
-        if n.location.code == code:
-            return n
-        if code.startswith(n.location.code + "-"):
-            hit = _find(n.children, code)
-            if hit:
-                return hit
-    return None
-
-
-def _ids(node) -> list[int]:
-    out = [node.location.id]
-    for c in node.children:
-        out.extend(_ids(c))
-    return out
+    return {"location": _node_out(node, 1).model_dump(), "occupants": [summary(p, where) for p in people]}

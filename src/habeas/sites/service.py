@@ -190,3 +190,24 @@ def location_tree(session: Session, site: Site, *, include_inactive: bool = Fals
     for root in roots:
         total(root)
     return roots
+
+
+def location_subtree(session: Session, site: Site, code: str) -> LocationNode:
+    """One location (active or not) with everything under it, capacity and occupancy summed."""
+
+    def find(nodes: list[LocationNode]) -> LocationNode | None:
+        for n in nodes:
+            if n.location.code == code:
+                return n
+            if code.startswith(n.location.code + "-"):
+                return find(n.children)
+        return None
+
+    found = find(location_tree(session, site, include_inactive=True))
+    if found is None:
+        raise NotFound(f"no location {code!r} in site {site.code}", code="unknown_location")
+    return found
+
+
+def subtree_ids(node: LocationNode) -> list[int]:
+    return [node.location.id] + [i for child in node.children for i in subtree_ids(child)]
