@@ -22,7 +22,7 @@ from habeas.demo.service import build_demo
 from habeas.intake.schemas import BookingIn
 from habeas.intake.service import import_manifest
 from habeas.kit import clock
-from habeas.kit.text import normalise, tokens
+from habeas.kit.text import normalise, sort_key, tokens
 from habeas.prisoners.numbers import format_number
 
 SITE = "RC"
@@ -124,7 +124,8 @@ def raw_insert(path: Path, bookings: list[BookingIn]) -> float:
             aliases.extend((pid, name, 1, now) for name in b.aliases)
             if b.affiliation:
                 affs.append((pid, b.affiliation.group, b.affiliation.source, 1, now))
-            toks.extend((t, pid) for t in tokens(b.surname, b.given_names, *b.aliases))
+            key = sort_key(normalise(b.surname), normalise(b.given_names), pid)
+            toks.extend((t, pid, key) for t in tokens(b.surname, b.given_names, *b.aliases))
             moves.append((pid, eid, site_id, None, reception_id, "admission", "admission into custody", None, admitted, now, ACTOR.username))
         conn.executemany(
             "INSERT INTO prisoners (id, prisoner_number, surname, given_names, surname_norm, given_names_norm, date_of_birth, sex, nationality, "
@@ -140,7 +141,7 @@ def raw_insert(path: Path, bookings: list[BookingIn]) -> float:
         conn.executemany("INSERT INTO distinguishing_marks (prisoner_id, kind, body_location, description, active, created_at) VALUES (?,?,?,?,?,?)", marks)
         conn.executemany("INSERT INTO prisoner_aliases (prisoner_id, name, active, created_at) VALUES (?,?,?,?)", aliases)
         conn.executemany("INSERT INTO affiliations (prisoner_id, group_name, source, active, recorded_at) VALUES (?,?,?,?,?)", affs)
-        conn.executemany("INSERT INTO prisoner_name_tokens (token, prisoner_id) VALUES (?,?)", toks)
+        conn.executemany("INSERT INTO prisoner_name_tokens (token, prisoner_id, sort_key) VALUES (?,?,?)", toks)
         conn.executemany("INSERT INTO movements (prisoner_id, episode_id, site_id, from_location_id, to_location_id, kind, reason, escort, moved_at, "
                          "recorded_at, recorded_by) VALUES (?,?,?,?,?,?,?,?,?,?,?)", moves)
         conn.execute("UPDATE sequences SET value = ? WHERE name = 'prisoner_number'", (seq + len(bookings),))

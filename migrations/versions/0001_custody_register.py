@@ -246,9 +246,11 @@ def upgrade() -> None:
 
     op.create_table('prisoner_name_tokens',
     sa.Column('token', sa.String(length=64).with_variant(sa.VARCHAR(length=64, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('sort_key', sa.String(length=320).with_variant(sa.VARCHAR(length=320, collation='C'), 'postgresql'), nullable=False),
     sa.Column('prisoner_id', BIG_ID, nullable=False),
     sa.ForeignKeyConstraint(['prisoner_id'], ['prisoners.id'], name=op.f('fk_prisoner_name_tokens_prisoner_id_prisoners')),
-    sa.PrimaryKeyConstraint('token', 'prisoner_id', name=op.f('pk_prisoner_name_tokens'))
+    sa.PrimaryKeyConstraint('token', 'sort_key', name=op.f('pk_prisoner_name_tokens')),
+    sqlite_with_rowid=False,
     )
     op.create_index('ix_prisoner_name_tokens_prisoner', 'prisoner_name_tokens', ['prisoner_id', 'token'], unique=False)
     op.create_table('legal_bases',

@@ -19,7 +19,7 @@ from habeas.intake.schemas import BookingIn
 from habeas.kit import clock
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, IssueList, ValidationFailed
-from habeas.kit.text import normalise, tokens
+from habeas.kit.text import normalise, sort_key, tokens
 from habeas.models import (
     Affiliation, CustodyEpisode, DistinguishingMark, LegalBasis, Movement, NameToken, Prisoner, PrisonerAlias,
 )
@@ -118,7 +118,7 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
     )
 
     bases, marks, aliases, affs, toks, moves = [], [], [], [], [], []
-    for (_, b), pid, eid, ep in zip(rows, ids, episode_ids, episode_rows, strict=True):
+    for (_, b), pid, eid, ep, prow in zip(rows, ids, episode_ids, episode_rows, prisoner_rows, strict=True):
         for lb in b.legal_bases:
             bases.append({"episode_id": eid, "prisoner_id": pid, "type": lb.type, "reference": lb.reference,
                           "issuing_authority": lb.issuing_authority, "issue_date": lb.issue_date, "review_due": lb.review_due,
@@ -129,8 +129,9 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
             aliases.append({"prisoner_id": pid, "name": alias, "active": True, "created_at": now_db})
         if b.affiliation:
             affs.append({"prisoner_id": pid, "group_name": b.affiliation.group, "source": b.affiliation.source, "active": True, "recorded_at": now_db})
+        key = sort_key(prow["surname_norm"], prow["given_names_norm"], pid)
         for tok in tokens(b.surname, b.given_names, *b.aliases):
-            toks.append({"token": tok, "prisoner_id": pid})
+            toks.append({"token": tok, "prisoner_id": pid, "sort_key": key})
         moves.append({"prisoner_id": pid, "episode_id": eid, "site_id": site.id, "from_location_id": None,
                       "to_location_id": reception.id, "kind": "admission", "reason": "admission into custody",
                       "escort": None, "moved_at": ep["admitted_at"], "recorded_at": now_db, "recorded_by": actor.username})

@@ -28,3 +28,9 @@ def tokens(*texts: str | None) -> list[str]:
 
 def normalise(text: str | None) -> str:
     return " ".join(tokens(text))
+
+
+def sort_key(surname_norm: str, given_names_norm: str, prisoner_id: int) -> str:
+    """A string that sorts as (surname, given names, id) byte-wise: the separator sorts below
+    every character of a normalised name, and the id is zero-padded."""
+    return f"{surname_norm}\x01{given_names_norm}\x01{prisoner_id:012d}"

@@ -80,10 +80,14 @@ class NameToken(Base):
     """One normalised word of a prisoner's names or aliases (the name-search index)."""
 
     __tablename__ = "prisoner_name_tokens"
-    __table_args__ = (Index("ix_prisoner_name_tokens_prisoner", "prisoner_id", "token"),)
+    # Clustered by (token, sort_key) on SQLite: one word's people are stored in name order.
+    __table_args__ = (Index("ix_prisoner_name_tokens_prisoner", "prisoner_id", "token"), {"sqlite_with_rowid": False})
 
     token: Mapped[str] = mapped_column(CText(64), primary_key=True)
-    prisoner_id: Mapped[int] = mapped_column(BigId, ForeignKey("prisoners.id"), primary_key=True)
+    # The person's place in name order (kit.text.sort_key, which ends in the prisoner id, so the
+    # key is unique): one word's matches come out sorted.
+    sort_key: Mapped[str] = mapped_column(CText(320), primary_key=True)
+    prisoner_id: Mapped[int] = mapped_column(BigId, ForeignKey("prisoners.id"))
 
 
 class Sequence(Base):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import and_, exists, func, select
+from functools import lru_cache
+
+from sqlalchemy import and_, bindparam, exists, func, intersect, select
 from sqlalchemy.orm import Session
 
 from habeas.models import (
@@ -45,23 +47,73 @@ def reserve_numbers(session: Session, count: int) -> int:
 
 
 COUNT_CAP = 1000
-COMMON = 300  # a word matching more people than this is searched in name order
+DRIVER_CAP = 2000  # counting a word's matches stops here: enough to pick the rarer word
+STREAM_WORDS = 32  # a prefix matching more distinct words than this is searched by walking name order
+MAX_WORDS = 6
+
+# Search runs several index-level statements per request. They are built once, with bound
+# parameters, and run on the connection (not through the ORM): building them per call cost more
+# than the index work itself.
+_T = NameToken.__table__
+_lo, _hi = bindparam("lo"), bindparam("hi")
 
 
-def _in_range(column, tok: str):
-    # Prefix match: a byte-wise range scan of the token index on every engine.
-    return and_(column >= tok, column < tok + "\x7f")
+def _in_range(column, lo=_lo, hi=_hi):
+    # Prefix match: a byte-wise range scan of the token index on every engine (hi = lo + "\x7f").
+    return and_(column >= lo, column < hi)
 
 
-def _matches(tok: str):
-    """Correlated probe: does this prisoner have a name word starting with tok? (index prisoner_id, token)"""
-    t = NameToken.__table__.alias()
-    return exists(select(1).select_from(t).where(t.c.prisoner_id == Prisoner.id, _in_range(t.c.token, tok)))
+_COUNT = select(func.count()).select_from(select(_T.c.prisoner_id).where(_in_range(_T.c.token)).limit(bindparam("cap")).subquery())
+_FIRST_WORD = select(func.min(_T.c.token)).where(_T.c.token >= _lo, _T.c.token < _hi)
+_NEXT_WORD = select(func.min(_T.c.token)).where(_T.c.token > bindparam("prev"), _T.c.token < _hi)
+# Plain rows (with the same attribute names as Prisoner): a page of people is only displayed.
+_PEOPLE = select(Prisoner.__table__).where(Prisoner.__table__.c.id.in_(bindparam("ids", expanding=True)))
+_LOCATION_CODES = (select(Location.__table__.c.id, Site.__table__.c.code, Location.__table__.c.code)
+                   .join(Site.__table__, Site.__table__.c.id == Location.__table__.c.site_id)
+                   .where(Location.__table__.c.id.in_(bindparam("ids", expanding=True))))
+
+
+def _bounds(tok: str, n: int | None = None) -> dict[str, str]:
+    suffix = "" if n is None else str(n)
+    return {f"lo{suffix}": tok, f"hi{suffix}": tok + "\x7f"}
+
+
+def _has_word(owner, n: int):
+    """Correlated probe through the (prisoner_id, token) index: has owner a word in range n?"""
+    t = _T.alias(f"w{n}")
+    return exists(select(1).select_from(t).where(t.c.prisoner_id == owner, _in_range(t.c.token, bindparam(f"lo{n}"), bindparam(f"hi{n}"))))
+
+
+@lru_cache(maxsize=None)
+def _stream(others: int):
+    """One word's people in name order, each having a word in each of ``others`` ranges."""
+    return (select(_T.c.prisoner_id, _T.c.sort_key)
+            .where(_T.c.token == bindparam("word"), *[_has_word(_T.c.prisoner_id, n) for n in range(others)])
+            .order_by(_T.c.sort_key).limit(bindparam("need")))
 
 
 def token_count(session: Session, tok: str, cap: int) -> int:
-    sub = select(NameToken.prisoner_id).where(_in_range(NameToken.token, tok)).limit(cap + 1).subquery()
-    return session.execute(select(func.count()).select_from(sub)).scalar_one()
+    return session.connection().execute(_COUNT, {**_bounds(tok), "cap": cap + 1}).scalar_one()
+
+
+def _words_with_prefix(session: Session, tok: str, most: int) -> list[str] | None:
+    """The distinct indexed words starting with tok (each found by one index seek), or None if many."""
+    conn = session.connection()
+    words: list[str] = []
+    bounds = _bounds(tok)
+    word = conn.execute(_FIRST_WORD, bounds).scalar()
+    while word is not None:
+        words.append(word)
+        if len(words) > most:
+            return None
+        word = conn.execute(_NEXT_WORD, {"prev": word, "hi": bounds["hi"]}).scalar()
+    return words
+
+
+def _having_all(q_tokens: list[str]):
+    """Ids of the people with a name word starting with each query word (an INTERSECT of index ranges)."""
+    parts = [select(NameToken.prisoner_id).where(_in_range(NameToken.token, tok, tok + "\x7f")) for tok in q_tokens]
+    return parts[0] if len(parts) == 1 else intersect(*parts)
 
 
 def _filters(dob: date | None, in_custody: bool | None, site_id: int | None):
@@ -79,31 +131,60 @@ def search(session: Session, q_tokens: list[str], *, dob: date | None, in_custod
            offset: int, limit: int) -> tuple[list[Prisoner], int | None, bool, bool]:
     """People whose name words start with every query word, in name order.
 
-    Returns (page, total or None, total_capped, more). The plan depends on how common the
-    rarest word is: a rare word is looked up and its few matches sorted; a common one is
-    answered by walking the name-ordered index and probing each person's words, which stops
-    as soon as the page is full."""
-    conds = _filters(dob, in_custody, site_id)
-    order = (Prisoner.surname_norm, Prisoner.given_names_norm, Prisoner.id)
-    if q_tokens:
-        counts = {tok: token_count(session, tok, COMMON) for tok in q_tokens}
-        driver = min(q_tokens, key=lambda t: (counts[t], -len(t)))
-        others = [t for t in q_tokens if t != driver]
-        conds += [_matches(t) for t in others]
-        if counts[driver] <= COMMON:
-            conds.append(Prisoner.id.in_(select(NameToken.prisoner_id).where(_in_range(NameToken.token, driver))))
-        else:
-            conds.append(_matches(driver))
-    rows = list(session.execute(select(Prisoner).where(*conds).order_by(*order).offset(offset).limit(limit + 1)).scalars())
-    more = len(rows) > limit
-    items = rows[:limit]
-    if not more:
-        return items, offset + len(items), False, False
+    Returns (page, total, total_capped, more); total counts up to COUNT_CAP, and is None for a
+    search of several words that goes past the page (counting those costs more than it tells).
+
+    The rarest query word drives. Its index holds each person's name-order sort key, so the
+    people with one word come out already sorted: for every indexed word the driver is a prefix
+    of, the first offset+limit+1 people are read in order (probing the other words per person)
+    and the streams merged. A page costs a few index seeks, however common the name."""
+    filters = _filters(dob, in_custody, site_id)
+    q_tokens = q_tokens[:MAX_WORDS]
+    need = offset + limit + 1
+    if not q_tokens:
+        rows = list(session.execute(select(Prisoner).where(*filters).order_by(Prisoner.surname_norm, Prisoner.given_names_norm, Prisoner.id).offset(offset).limit(limit + 1)).scalars())
+        return _finish(session, rows[:limit], len(rows) > limit, offset, select(Prisoner.id).where(*filters))
+
+    counts = {tok: token_count(session, tok, DRIVER_CAP) for tok in q_tokens} if len(q_tokens) > 1 else {}
+    driver = min(q_tokens, key=lambda tok: (counts.get(tok, 0), -len(tok)))
+    others = [tok for tok in q_tokens if tok != driver]
+    words = _words_with_prefix(session, driver, STREAM_WORDS)
+    if words is None:  # a one- or two-letter prefix: walk the name-ordered prisoner index instead
+        conds = [*filters, Prisoner.id.in_(_having_all(q_tokens))]
+        order = (Prisoner.surname_norm, Prisoner.given_names_norm, Prisoner.id)
+        rows = list(session.execute(select(Prisoner).where(*conds).order_by(*order).offset(offset).limit(limit + 1)).scalars())
+        return _finish(session, rows[:limit], len(rows) > limit, offset, select(Prisoner.id).where(*conds))
+
+    params: dict[str, object] = {"need": need}
+    for n, tok in enumerate(others):
+        params.update(_bounds(tok, n))
+    stream = _stream(len(others))
+    if filters:
+        stream = stream.join(Prisoner, Prisoner.id == _T.c.prisoner_id).where(*filters)
+    conn = session.connection()
+    merged: dict[int, str] = {}
+    for word in words:
+        merged.update((pid, key) for pid, key in conn.execute(stream, {**params, "word": word}))
+    ordered = sorted(merged, key=merged.__getitem__)
+    page_ids = ordered[offset : offset + limit]
+    found = {p.id: p for p in conn.execute(_PEOPLE, {"ids": page_ids})} if page_ids else {}
+    items = [found[i] for i in page_ids]
+    if len(ordered) < need:  # every stream ran dry: this is all of them
+        return items, len(ordered), False, False
     if len(q_tokens) > 1:
-        return items, None, False, True  # an exact count of a broad multi-word search is not worth its cost
-    sub = select(Prisoner.id).where(*conds).limit(COUNT_CAP + 1).subquery()
-    total = session.execute(select(func.count()).select_from(sub)).scalar_one()
-    return items, min(total, COUNT_CAP), total > COUNT_CAP, True
+        return items, None, False, True
+    if filters:
+        countable = select(Prisoner.id).where(*filters, Prisoner.id.in_(_having_all(q_tokens)))
+    else:
+        countable = _having_all(q_tokens).distinct()
+    return _finish(session, items, True, offset, countable)
+
+
+def _finish(session: Session, items: list[Prisoner], more: bool, offset: int, countable) -> tuple[list[Prisoner], int, bool, bool]:
+    if not more and (items or offset == 0):  # this page holds the last match
+        return items, offset + len(items), False, False
+    total = session.connection().execute(select(func.count()).select_from(countable.limit(COUNT_CAP + 1).subquery())).scalar_one()
+    return items, min(total, COUNT_CAP), total > COUNT_CAP, more
 
 
 def location_codes(session: Session, ids: Iterable[int | None]) -> dict[int, tuple[str, str]]:
@@ -111,8 +192,7 @@ def location_codes(session: Session, ids: Iterable[int | None]) -> dict[int, tup
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
-    rows = session.execute(select(Location.id, Site.code, Location.code).join(Site, Site.id == Location.site_id).where(Location.id.in_(wanted))).all()
-    return {lid: (site, code) for lid, site, code in rows}
+    return {lid: (site, code) for lid, site, code in session.connection().execute(_LOCATION_CODES, {"ids": wanted})}
 
 
 def site_codes(session: Session) -> dict[int, str]:
@@ -147,10 +227,10 @@ def amendments(session: Session, entity_type: str, entity_id: str) -> list[Amend
     return list(session.execute(select(Amendment).where(Amendment.entity_type == entity_type, Amendment.entity_id == entity_id).order_by(Amendment.id)).scalars())
 
 
-def replace_tokens(session: Session, prisoner_id: int, toks: list[str]) -> None:
+def replace_tokens(session: Session, prisoner_id: int, toks: list[str], key: str) -> None:
     from sqlalchemy import delete, insert
 
     # The token index is derived data (rebuilt from the names), not a record: replacing it loses nothing.
     session.execute(delete(NameToken).where(NameToken.prisoner_id == prisoner_id))
     if toks:
-        session.execute(insert(NameToken), [{"token": t, "prisoner_id": prisoner_id} for t in toks])
+        session.execute(insert(NameToken), [{"token": t, "prisoner_id": prisoner_id, "sort_key": key} for t in toks])

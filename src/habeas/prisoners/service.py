@@ -13,7 +13,7 @@ from habeas.kit import clock
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, NotFound, ValidationFailed
 from habeas.kit.jsonutil import plain
-from habeas.kit.text import normalise, tokens
+from habeas.kit.text import normalise, sort_key, tokens
 from habeas.models import Affiliation, Amendment, DistinguishingMark, Prisoner, PrisonerAlias
 from habeas.prisoners import repository
 from habeas.prisoners.numbers import is_valid, normalise as normalise_number
@@ -157,7 +157,7 @@ def amend(session: Session, actor: Actor, number: str, changes: dict[str, Any], 
 def _reindex(session: Session, p: Prisoner) -> None:
     names = [a.name for a in repository.aliases(session, p.id) if a.active]
     session.flush()
-    repository.replace_tokens(session, p.id, tokens(p.surname, p.given_names, *names))
+    repository.replace_tokens(session, p.id, tokens(p.surname, p.given_names, *names), sort_key(p.surname_norm, p.given_names_norm, p.id))
 
 
 def add_mark(session: Session, actor: Actor, number: str, *, kind: str, body_location: str, description: str, reason: str) -> DistinguishingMark:
