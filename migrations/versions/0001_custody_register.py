@@ -97,7 +97,6 @@ def upgrade() -> None:
     sa.Column('prefix', sa.String(length=12), nullable=False),
     sa.Column('label', sa.String(length=80), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('last_used_at', sa.DateTime(), nullable=True),
     sa.Column('revoked_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),

@@ -154,3 +154,14 @@ def test_admin_manages_but_does_not_book(client, tokens):
     assert r.status_code == 403
     r = client.post("/api/v1/users", json={"username": "new.clerk", "role": "records", "password": "long enough pw"}, headers=auth(tokens["admin"]))
     assert r.status_code == 201 and r.json()["token"].startswith("hbs_")
+
+
+def test_location_occupants_are_paged_with_the_total(client, tokens):
+    h = auth(tokens["records"])
+    for _ in range(3):
+        client.post("/api/v1/sites/T1/intake", json=booking().model_dump(mode="json"), headers=h)
+    r = client.get("/api/v1/sites/T1/locations/REC", params={"page_size": 2}, headers=h).json()
+    assert r["total"] == 3 and len(r["occupants"]) == 2 and r["location"]["occupants"] == 3
+    r2 = client.get("/api/v1/sites/T1/locations/REC", params={"page_size": 2, "page": 2}, headers=h).json()
+    assert len(r2["occupants"]) == 1
+    assert {p["prisoner_number"] for p in r["occupants"] + r2["occupants"]} == {p["prisoner_number"] for p in client.get("/api/v1/prisoners", params={"q": "perez"}, headers=h).json()["items"]}

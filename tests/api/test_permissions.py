@@ -82,3 +82,19 @@ def test_login_lockout_after_repeated_failures(client, tokens):
     assert me.json()["role"] == "viewer"
     events = client.get("/api/v1/audit/events", params={"action": "auth.login_failed"}, headers=auth(tokens["admin"])).json()
     assert events["total"] == 5
+
+
+def test_revoked_token_and_deactivated_user_are_refused(client, tokens):
+    admin = auth(tokens["admin"])
+    r = client.post(f"/api/v1/tokens/{tokens['viewer'][:12]}/revoke", json={"reason": "tablet lost"}, headers=admin)
+    assert r.status_code == 200
+    assert client.get("/api/v1/me", headers=auth(tokens["viewer"])).status_code == 401
+    r = client.post("/api/v1/users/records1/deactivate", json={"reason": "left the service"}, headers=admin)
+    assert r.status_code == 200 and r.json()["active"] is False
+    assert client.get("/api/v1/me", headers=auth(tokens["records"])).status_code == 401
+    assert client.post("/api/v1/auth/token", json={"username": "records1", "password": "correct horse battery"}).status_code == 401
+    r = client.post("/api/v1/users/admin1/deactivate", json={"reason": "oops"}, headers=admin)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "last_admin"
+    assert client.post("/api/v1/tokens/hbs_nothing/revoke", json={"reason": "x y z"}, headers=admin).status_code == 404
+    actions = [e["action"] for e in client.get("/api/v1/audit/events", headers=admin).json()["items"]]
+    assert "token.revoke" in actions and "user.deactivate" in actions

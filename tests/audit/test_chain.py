@@ -131,3 +131,23 @@ def test_concurrent_writers_keep_one_linear_chain(sessions):
         count = s.execute(select(AuditEvent).where(AuditEvent.action == "test.write")).scalars().all()
     assert result.ok, result.problem
     assert len(count) == 20
+
+
+def test_rewritten_chain_is_caught_by_a_head_recorded_outside(sessions, engine):
+    """Rewriting every hash after an edit keeps the chain consistent; the recorded head still tells."""
+    _seed(sessions)
+    with sessions() as s:
+        recorded = (audit.verify(s).head_seq, audit.verify(s).head_hash)
+        rows = [dict(r._mapping) for r in s.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq))]
+    rows[1]["actor"] = "someone-else"
+    prev = audit.GENESIS
+    with engine.begin() as c:
+        for row in rows:
+            row["prev_hash"] = prev
+            row["hash"] = prev = audit.hash_of(row)
+            c.execute(update(AuditEvent).where(AuditEvent.seq == row["seq"]).values(actor=row["actor"], prev_hash=row["prev_hash"], hash=row["hash"]))
+        c.execute(update(AuditHead).values(hash=prev))
+    with sessions() as s:
+        assert audit.verify(s).ok  # consistent in itself
+        result = audit.verify(s, expect=recorded)
+    assert not result.ok and result.first_bad_seq == recorded[0] and "rewritten" in result.problem

@@ -95,3 +95,21 @@ def test_user_add_prints_a_working_token_once(use_db):
     assert tok not in stored
     r = habeas("user", "add", "bob", "--role", "warden")
     assert r.exit_code == 1
+
+
+def test_audit_verify_against_a_recorded_head(site):
+    head = json.loads(habeas("audit", "verify", "--json").output)
+    good = f"{head['head_seq']}:{head['head_hash']}"
+    assert habeas("audit", "verify", "--expect", good).exit_code == 0
+    r = habeas("audit", "verify", "--expect", f"{head['head_seq']}:{'0' * 64}")
+    assert r.exit_code == 1 and "rewritten" in r.output
+    assert habeas("audit", "verify", "--expect", "nonsense").exit_code == 2
+
+
+def test_user_deactivate_and_revoke_from_the_cli(use_db):
+    tok = json.loads(habeas("user", "add", "ana", "--role", "records", "--json").output)["token"]
+    assert habeas("user", "revoke-token", tok[:12], "--reason", "lost").exit_code == 0
+    assert habeas("user", "revoke-token", tok[:12], "--reason", "again").exit_code == 1
+    assert habeas("user", "deactivate", "ana", "--reason", "left").exit_code == 0
+    out = json.loads(habeas("user", "list", "--json").output)
+    assert out == [{"username": "ana", "role": "records", "full_name": None, "active": False}]

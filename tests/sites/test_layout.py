@@ -191,3 +191,11 @@ def test_arbitrary_yaml_structures_never_crash(doc):
         parse_layout(yaml.safe_dump(doc).encode(), "fuzz.yaml")
     except ValidationFailed:
         pass
+
+
+def test_a_fault_in_a_repeated_node_is_reported_once_with_its_line():
+    details = problems(f.layout(**{"working: 4, max: 5": "working: 6, max: 5"}))
+    hits = [d for d in details if "exceeds max" in d["message"]]
+    assert len(hits) == 1 and "each of the 4 copies" in hits[0]["message"] and hits[0]["row"]
+    details = problems("parameters: {a: 1}\nsite: {code: S, name: S, operational_capacity: 0}\nlocations:\n  - {code: R, type: reception, capacity: {working: \"${b}\", max: 1}}")
+    assert [d["row"] for d in details if "unknown parameter" in d["message"]] == [4]

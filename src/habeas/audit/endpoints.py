@@ -38,5 +38,10 @@ def events(
 
 
 @router.get("/audit/verify", response_model=VerifyOut, summary="Walk the hash chain and report the first altered, removed or inserted event")
-def verify(ctx: Ctx = Depends(Require("audit:read"))):
-    return VerifyOut(**service.verify(ctx.session).as_dict())
+def verify(
+    expect_seq: int | None = Query(None, ge=1, description="With expect_hash: a head recorded earlier outside the database."),
+    expect_hash: str | None = Query(None, pattern="^[0-9a-f]{64}$"),
+    ctx: Ctx = Depends(Require("audit:read")),
+):
+    expect = (expect_seq, expect_hash) if expect_seq is not None and expect_hash is not None else None
+    return VerifyOut(**service.verify(ctx.session, expect=expect).as_dict())

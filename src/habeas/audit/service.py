@@ -143,8 +143,24 @@ def _rows(session: Session, batch: int = 5000) -> Iterable[dict[str, Any]]:
         last = chunk[-1][0]
 
 
-def verify(session: Session, progress=None) -> VerifyResult:
-    """Walk the chain from the genesis hash; name the first event altered, removed or inserted."""
+def verify(session: Session, progress=None, *, expect: tuple[int, str] | None = None) -> VerifyResult:
+    """Walk the chain from the genesis hash; name the first event altered, removed or inserted.
+
+    ``expect`` is a (seq, hash) pair recorded outside the database earlier (the head printed by a
+    previous verification): if the event with that number no longer has that hash, the chain was
+    rewritten from there on, even if it is consistent in itself."""
+    result = _walk(session, progress)
+    if result.ok and expect is not None:
+        seq, want = expect
+        got = session.execute(select(AuditEvent.hash).where(AuditEvent.seq == seq)).scalar_one_or_none()
+        if got is None:
+            return VerifyResult(False, result.checked, result.head_seq, result.head_hash, seq, f"event {seq}, recorded outside the database, is no longer in the log")
+        if got != want:
+            return VerifyResult(False, result.checked, result.head_seq, result.head_hash, seq, f"event {seq} no longer has the hash recorded outside the database: the chain was rewritten")
+    return result
+
+
+def _walk(session: Session, progress=None) -> VerifyResult:
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
     expected_seq, prev, checked = 1, GENESIS, 0
     for row in _rows(session):

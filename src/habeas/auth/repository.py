@@ -17,5 +17,16 @@ def token_owner(session: Session, digest: str) -> tuple[ApiToken, User] | None:
     return None if row is None else (row[0], row[1])
 
 
+def token_by_prefix(session: Session, prefix: str) -> ApiToken | None:
+    if len(prefix) < 8:
+        return None  # too short to name one token
+    rows = session.execute(select(ApiToken).where(ApiToken.prefix == prefix[:12], ApiToken.revoked_at.is_(None))).scalars().all()
+    return rows[0] if len(rows) == 1 else None
+
+
+def active_admins(session: Session) -> int:
+    return len(session.execute(select(User.id).where(User.role == "admin", User.active.is_(True))).all())
+
+
 def list_users(session: Session) -> list[User]:
     return list(session.execute(select(User).order_by(User.username)).scalars())

@@ -26,6 +26,10 @@ class UserCreate(BaseModel):
     password: str | None = Field(None, min_length=10, max_length=200)
 
 
+class Reason(BaseModel):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
 class UserOut(BaseModel):
     username: str
     role: str

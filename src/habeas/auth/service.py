@@ -13,7 +13,7 @@ from habeas.auth.passwords import hash_password, new_token, token_digest, verify
 from habeas.auth.permissions import ROLES
 from habeas.kit import clock
 from habeas.kit.context import Actor
-from habeas.kit.errors import Conflict, LoginFailed, Unauthenticated, ValidationFailed
+from habeas.kit.errors import Conflict, LoginFailed, NotFound, Unauthenticated, ValidationFailed
 from habeas.models import ApiToken, User
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
@@ -57,6 +57,30 @@ def set_password(session: Session, actor: Actor, username: str, password: str) -
     user.failed_logins = 0
     user.locked_until = None
     record(session, actor, "user.password", "user", username, after={"password_set": True})
+
+
+def revoke_token(session: Session, actor: Actor, prefix: str, reason: str) -> ApiToken:
+    """Revoke the token that starts with ``prefix`` (the first 12 characters shown at issue)."""
+    tok = repository.token_by_prefix(session, prefix)
+    if tok is None:
+        raise NotFound(f"no active token starting {prefix!r}", code="unknown_token")
+    tok.revoked_at = clock.db_time(clock.now())
+    record(session, actor, "token.revoke", "token", tok.prefix, after={"reason": reason})
+    return tok
+
+
+def set_active(session: Session, actor: Actor, username: str, active: bool, reason: str) -> User:
+    """Deactivate (or reactivate) an account: its tokens and password stop working; nothing is deleted."""
+    user = repository.user_by_name(session, username)
+    if user is None:
+        raise NotFound(f"no user {username!r}", code="unknown_user")
+    if user.active == active:
+        raise Conflict(f"user {username!r} is already {'active' if active else 'inactive'}", code="no_change")
+    if not active and user.role == "admin" and repository.active_admins(session) <= 1:
+        raise Conflict("the last active admin cannot be deactivated", code="last_admin")
+    user.active = active
+    record(session, actor, "user.activate" if active else "user.deactivate", "user", username, before={"active": not active}, after={"active": active, "reason": reason})
+    return user
 
 
 def authenticate_token(session: Session, token: str) -> Actor:

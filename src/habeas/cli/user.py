@@ -52,6 +52,27 @@ def token(name: str, label: str = typer.Option(None, "--label")) -> None:
     console.print(run(go), soft_wrap=True, highlight=False)
 
 
+@app.command("deactivate")
+def deactivate(name: str, reason: str = typer.Option(..., "--reason")) -> None:
+    """Deactivate an account: its tokens and password stop working. Nothing is deleted."""
+    run(lambda s, a: service.set_active(s, a, name, False, reason))
+    console.print(f"User {name} deactivated.")
+
+
+@app.command("activate")
+def activate(name: str, reason: str = typer.Option(..., "--reason")) -> None:
+    """Reactivate an account."""
+    run(lambda s, a: service.set_active(s, a, name, True, reason))
+    console.print(f"User {name} reactivated.")
+
+
+@app.command("revoke-token")
+def revoke_token(prefix: str = typer.Argument(..., help="The token's first 12 characters (hbs_...)."), reason: str = typer.Option(..., "--reason")) -> None:
+    """Revoke one API token."""
+    tok = run(lambda s, a: service.revoke_token(s, a, prefix, reason))
+    console.print(f"Token {tok.prefix}... revoked.")
+
+
 @app.command("list")
 def list_users(as_json: bool = typer.Option(False, "--json")) -> None:
     """All users."""

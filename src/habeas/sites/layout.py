@@ -206,24 +206,25 @@ def _unknown_keys(ctx: _Ctx, node: dict, allowed: set[str], path: str) -> None:
             ctx.err(f"{path}.{key}", line_of(node), f"unknown field {key!r} (allowed: {', '.join(sorted(allowed))})")
 
 
-def _subst(ctx: _Ctx, path: str, value: Any) -> Any:
+def _subst(ctx: _Ctx, path: str, value: Any, line: int | None = None) -> Any:
     """Replace "${name}" by the parameter's value (whole value keeps its type; inside text, as text)."""
     if isinstance(value, dict):
-        return {k: (v if k == LINE else _subst(ctx, f"{path}.{k}", v)) for k, v in value.items()}
+        line = line_of(value) or line
+        return {k: (v if k == LINE else _subst(ctx, f"{path}.{k}", v, line)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_subst(ctx, f"{path}[{i}]", v) for i, v in enumerate(value)]
+        return [_subst(ctx, f"{path}[{i}]", v, line) for i, v in enumerate(value)]
     if isinstance(value, str) and "${" in value:
         whole = PARAM_RE.fullmatch(value)
         if whole:
             name = whole.group(1)
             if name not in ctx.params:
-                ctx.err(path, None, f"unknown parameter ${{{name}}}")
+                ctx.err(path, line, f"unknown parameter ${{{name}}}")
                 return None
             return ctx.params[name]
 
         def repl(m: re.Match) -> str:
             if m.group(1) not in ctx.params:
-                ctx.err(path, None, f"unknown parameter ${{{m.group(1)}}}")
+                ctx.err(path, line, f"unknown parameter ${{{m.group(1)}}}")
                 return ""
             return str(ctx.params[m.group(1)])
 
@@ -298,12 +299,12 @@ def _walk(ctx: _Ctx, raw: Any, path: str, parent: LocationSpec | None, inherited
         ctx.err(path, None, "a location must be a mapping with at least code and type")
         return
     line = line_of(raw)
-    repeat = _subst(ctx, f"{path}.repeat", raw.get("repeat"))
+    repeat = _subst(ctx, f"{path}.repeat", raw.get("repeat"), line_of(raw))
     if repeat is not None and n is None:
         if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
             ctx.err(f"{path}.repeat", line, f"repeat must be a whole number from 1 to {MAX_REPEAT}, not {repeat!r}")
             return
-        start = _subst(ctx, f"{path}.start", raw.get("start", 1))
+        start = _subst(ctx, f"{path}.start", raw.get("start", 1), line_of(raw))
         if isinstance(start, bool) or not isinstance(start, int) or start < 0:
             ctx.err(f"{path}.start", line, f"start must be a whole number, not {start!r}")
             return
@@ -312,7 +313,13 @@ def _walk(ctx: _Ctx, raw: Any, path: str, parent: LocationSpec | None, inherited
             ctx.err(f"{path}.code", line, f"a repeated node needs {{n}} in its code (e.g. \"C{{n:03d}}\"), not {template!r}")
             return
         for k in range(start, start + repeat):
+            before = len(ctx.issues)
             _walk(ctx, raw, f"{path}#{k}", parent, inherited_attrs, inherited_use, depth, k)
+            if len(ctx.issues) > before:
+                # The copies are identical: one report of the node's problems is enough.
+                for issue in ctx.issues[before:]:
+                    issue["message"] += f" (in each of the {repeat} copies)"
+                return
             if len(ctx.out) > MAX_LOCATIONS:
                 return
         return

@@ -37,7 +37,7 @@ def occupancy(session: Session, site_id: int) -> dict[int, int]:
     return {loc_id: n for loc_id, n in rows}
 
 
-def occupants(session: Session, location_ids: list[int], *, limit: int = 500) -> list[Prisoner]:
+def occupants(session: Session, location_ids: list[int], *, offset: int = 0, limit: int = 200) -> list[Prisoner]:
     if not location_ids:
         return []
     return list(
@@ -45,6 +45,7 @@ def occupants(session: Session, location_ids: list[int], *, limit: int = 500) ->
             select(Prisoner)
             .where(Prisoner.current_location_id.in_(location_ids), Prisoner.in_custody.is_(True))
             .order_by(Prisoner.surname_norm, Prisoner.given_names_norm, Prisoner.id)
+            .offset(offset)
             .limit(limit)
         ).scalars()
     )

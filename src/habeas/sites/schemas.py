@@ -21,11 +21,14 @@ class LocationOut(BaseModel):
     active: bool
     residential: bool
     floor_area_m2: float | None
+    ceiling_height_m: float | None
+    natural_light: bool | None
     cna: int
     working_capacity: int
     max_capacity: int
     toilets: int
     sinks: int
+    water_containers: int
     outdoor: bool
     room_use: str | None
     attributes: dict[str, Any]
