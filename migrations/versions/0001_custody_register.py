@@ -215,6 +215,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('custody_episodes', schema=None) as batch_op:
         batch_op.create_index('ix_custody_episodes_prisoner', ['prisoner_id', 'admitted_at'], unique=False)
+        batch_op.create_index('ix_custody_episodes_source_ref', ['site_id', 'source_ref'], unique=False)
         batch_op.create_index(batch_op.f('ix_custody_episodes_site_id'), ['site_id'], unique=False)
 
     op.create_table('distinguishing_marks',

@@ -26,6 +26,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         conn.commit()
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    cfg = alembic_config()
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+        conn.commit()
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):

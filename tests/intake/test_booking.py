@@ -164,3 +164,13 @@ def test_legal_basis_added_to_the_open_episode(sessions, site):
         add_basis(s, f.ACTOR, booked.prisoner_number, LegalBasisIn(type="warrant", reference="W-9", issuing_authority="Juzgado 2", issue_date=clock.today(), expiry_date=clock.today() + timedelta(days=30)))
     with sessions() as s:
         assert [b.reference for b in list_bases(s, booked.prisoner_number)][-1] == "W-9"
+
+
+def test_the_same_manifest_cannot_be_booked_twice(sessions, site):
+    rows = [row(external_ref=f"R{i}", national_id="") for i in range(2)]
+    with sessions.begin() as s:
+        first = service.import_manifest(s, f.ACTOR, site, to_csv(rows), "m.csv")
+    with pytest.raises(ValidationFailed) as exc, sessions.begin() as s:
+        service.import_manifest(s, f.ACTOR, site, to_csv(rows), "m.csv")
+    assert [(d["row"], d["field"]) for d in exc.value.details] == [(2, "external_ref"), (3, "external_ref")]
+    assert first[0].prisoner_number in exc.value.details[0]["message"]

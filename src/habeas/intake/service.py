@@ -71,6 +71,12 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
                 f"national_id {b.national_id!r} already belongs to prisoner {taken[(b.nationality, b.national_id)]}",
                 field="national_id", row=row, file=source,
             )
+    refs = [b.external_ref for _, b in rows if b.external_ref]
+    held = prisoners_repo.held_under_refs(session, site.id, refs) if refs else {}
+    for row, b in rows:
+        if b.external_ref in held:
+            issues.add(f"external_ref {b.external_ref!r} is already in custody here as prisoner {held[b.external_ref]} (the manifest was booked before?)",
+                       field="external_ref", row=row, file=source)
     if issues:
         raise ValidationFailed(f"{source or 'booking'}: {len(issues)} problem(s); nothing was booked", code="invalid_manifest" if source else "validation_failed", details=list(issues))
     here = sites_repo.occupancy(session, site.id).get(reception.id, 0)

@@ -12,7 +12,10 @@ from habeas.models.base import Base, BigId, UtcDateTime, id_column
 
 class CustodyEpisode(Base):
     __tablename__ = "custody_episodes"
-    __table_args__ = (Index("ix_custody_episodes_prisoner", "prisoner_id", "admitted_at"),)
+    __table_args__ = (
+        Index("ix_custody_episodes_prisoner", "prisoner_id", "admitted_at"),
+        Index("ix_custody_episodes_source_ref", "site_id", "source_ref"),
+    )
 
     id: Mapped[int] = id_column()
     prisoner_id: Mapped[int] = mapped_column(BigId, ForeignKey("prisoners.id"))

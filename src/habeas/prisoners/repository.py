@@ -37,6 +37,19 @@ def existing_national_ids(session: Session, keys: Iterable[tuple[str | None, str
     return found
 
 
+def held_under_refs(session: Session, site_id: int, refs: list[str]) -> dict[str, str]:
+    """external_ref -> prisoner number, for people in custody at the site booked under that reference."""
+    found: dict[str, str] = {}
+    for i in range(0, len(refs), CHUNK):
+        rows = session.execute(
+            select(CustodyEpisode.source_ref, Prisoner.prisoner_number)
+            .join(Prisoner, Prisoner.id == CustodyEpisode.prisoner_id)
+            .where(CustodyEpisode.site_id == site_id, CustodyEpisode.status == "open", CustodyEpisode.source_ref.in_(refs[i : i + CHUNK]))
+        ).all()
+        found.update(rows)
+    return found
+
+
 def reserve_numbers(session: Session, count: int) -> int:
     """Reserve ``count`` consecutive prisoner sequence values; returns the first."""
     seq = session.execute(select(Sequence).where(Sequence.name == "prisoner_number").with_for_update()).scalar_one()
