@@ -67,3 +67,55 @@ def booking(**overrides: Any) -> BookingIn:
     }
     data.update(overrides)
     return BookingIn.model_validate(data)
+
+
+# A site for operations tests: two landings, an exercise area, a segregation cell, rooms.
+OPS_LAYOUT = """
+version: 1
+site: {code: OPS, name: Operations test prison, timezone: America/El_Salvador, operational_capacity: 24}
+locations:
+  - {code: REC, type: reception, floor_area_m2: 60, capacity: {working: 20, max: 30}}
+  - {code: VL1, type: video_link_room, room_use: court, floor_area_m2: 10, capacity: {working: 2, max: 3}}
+  - {code: MED, type: medical_unit, floor_area_m2: 20, capacity: {working: 4, max: 4}}
+  - code: P1
+    type: pavilion
+    attributes: {sex: male}
+    children:
+      - {code: EX, type: exercise_area, floor_area_m2: 100, capacity: {working: 20, max: 25}}
+      - code: "L{n}"
+        repeat: 2
+        type: landing
+        children:
+          - code: "C{n}"
+            repeat: 3
+            type: cell
+            floor_area_m2: 12
+            capacity: {cna_area_per_person_m2: 4, working: 4, max: 5}
+      - code: SEG
+        type: unit
+        use: segregation
+        children:
+          - {code: S1, type: cell, floor_area_m2: 7, capacity: {cna: 1, working: 1, max: 1}}
+"""
+
+
+def ops_site(session, *, people: int = 0, housed: bool = True, actor: Actor = ACTOR):
+    """Load OPS_LAYOUT and book ``people`` people; house them round-robin in P1 cells (at the current clock)."""
+    from habeas.intake.service import book_many
+    from habeas.movements.service import MoveRequest, move_many
+    from habeas.sites import repository
+
+    load(session, OPS_LAYOUT, actor)
+    site = repository.site_by_code(session, "OPS")
+    booked = book_many(session, actor, "OPS", [(None, booking()) for _ in range(people)]) if people else []
+    if housed and booked:
+        cells = [repository.location_by_code(session, site.id, f"P1-L{landing}-C{n}") for landing in (1, 2) for n in (1, 2, 3)]
+        move_many(session, actor, site.id, [MoveRequest(prisoner_id=b.prisoner_id, to_location_id=cells[i % len(cells)].id, reason="housing")
+                                           for i, b in enumerate(booked)])
+    return site, booked
+
+
+def loc_id(session, site, code: str) -> int:
+    from habeas.sites import repository
+
+    return repository.location_by_code(session, site.id, code).id

@@ -65,10 +65,15 @@ def api_router() -> APIRouter:
     from habeas.auth.endpoints import router as auth
     from habeas.intake.endpoints import router as intake
     from habeas.legal.endpoints import router as legal
+    from habeas.counts.endpoints import router as counts
+    from habeas.incidents.endpoints import router as incidents
+    from habeas.movements.endpoints import router as movements
+    from habeas.roll.endpoints import router as roll
+    from habeas.welfare.endpoints import router as welfare
     from habeas.prisoners.endpoints import router as prisoners
     from habeas.sites.endpoints import router as sites
 
     api = APIRouter()
-    for r in (auth, sites, prisoners, intake, legal, audit):
+    for r in (auth, sites, prisoners, intake, legal, movements, roll, counts, incidents, welfare, audit):
         api.include_router(r)
     return api

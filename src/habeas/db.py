@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -111,3 +111,28 @@ def ping(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+def insert_with_ids(session: Session, model, rows: list[dict]) -> list[int]:
+    """Insert rows with ids reserved up front, so one executemany does it on every engine."""
+    if not rows:
+        return []
+    ids = reserve_ids(session, model.__table__, len(rows))
+    for row, id_ in zip(rows, ids, strict=True):
+        row["id"] = id_
+    session.connection().execute(model.__table__.insert(), rows)
+    return ids
+
+
+def reserve_ids(session: Session, table, count: int) -> list[int]:
+    """``count`` fresh primary keys for ``table``.
+
+    PostgreSQL: drawn from the column's sequence. SQLite: every transaction holds the write
+    lock from its first statement (BEGIN IMMEDIATE), so max(id) cannot move under us."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar_one()
+        return list(conn.execute(text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"), {"s": seq, "n": count}).scalars())
+    start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+    return list(range(start, start + count))
+

@@ -11,10 +11,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": READ_COMMON | {"sites:write", "users:manage", "audit:read"},
     "records": READ_COMMON | {"prisoners:write", "intake:write", "legal:write"},
     "housing": READ_COMMON | {"housing:write"},
-    "operations": READ_COMMON | {"movements:write"},
+    "operations": READ_COMMON | {"movements:write", "incidents:write"},
     "legal": READ_COMMON | {"legal:write"},
     "health": READ_COMMON | {"health:read", "health:write"},
-    "discipline": READ_COMMON | {"discipline:write"},
+    "discipline": READ_COMMON | {"discipline:write", "incidents:write"},
     # Inspectors read everything, including the audit log and health summaries, and write nothing
     # but inspection reports.
     "inspector": READ_COMMON | {"audit:read", "health:read", "inspections:write"},

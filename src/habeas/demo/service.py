@@ -174,7 +174,7 @@ def populate(
             moved_at = min(admitted + timedelta(minutes=90 + (bk.prisoner_id * 7919) % 1200), now)
             moves.append(MoveRequest(prisoner_id=bk.prisoner_id, to_location_id=cell_id, reason=reason, moved_at=moved_at))
         if moves:
-            out.housed += move_many(session, actor, site.id, moves)
+            out.housed += len(move_many(session, actor, site.id, moves))
             if progress:
                 progress("housing", len(moves), to_house)
     out.in_reception = total - out.housed

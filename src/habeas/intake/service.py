@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
+from habeas.db import insert_with_ids
+from habeas.movements import ledger
 from habeas.intake.manifest import check_facts, parse_manifest
 from habeas.intake.schemas import BookingIn
 from habeas.kit import clock
@@ -21,7 +23,7 @@ from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, IssueList, ValidationFailed
 from habeas.kit.text import normalise, sort_key, tokens
 from habeas.models import (
-    Affiliation, CustodyEpisode, DistinguishingMark, LegalBasis, Movement, NameToken, Prisoner, PrisonerAlias,
+    Affiliation, CustodyEpisode, DistinguishingMark, LegalBasis, NameToken, Prisoner, PrisonerAlias,
 )
 from habeas.prisoners import repository as prisoners_repo
 from habeas.prisoners.numbers import format_number
@@ -100,7 +102,7 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
             "security_level": b.security_level, "legal_status": b.legal_status, "flags": list(b.flags), "in_custody": True,
             "current_site_id": site.id, "current_location_id": reception.id, "created_at": now_db, "updated_at": now_db,
         })
-    ids = _insert_returning_ids(session, Prisoner, prisoner_rows)
+    ids = insert_with_ids(session, Prisoner, prisoner_rows)
 
     episode_rows = []
     for (_, b), pid in zip(rows, ids, strict=True):
@@ -117,7 +119,7 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
             "next_of_kin_relationship": a.next_of_kin_relationship, "next_of_kin_contact": a.next_of_kin_contact,
             "legal_representative": a.legal_representative, "source_ref": b.external_ref, "created_at": now_db,
         })
-    episode_ids = _insert_returning_ids(session, CustodyEpisode, episode_rows)
+    episode_ids = insert_with_ids(session, CustodyEpisode, episode_rows)
     session.connection().execute(
         update(Prisoner.__table__).where(Prisoner.__table__.c.id == bindparam("pid")).values(current_episode_id=bindparam("eid")),
         [{"pid": pid, "eid": eid} for pid, eid in zip(ids, episode_ids, strict=True)],
@@ -138,12 +140,15 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
         key = sort_key(prow["surname_norm"], prow["given_names_norm"], pid)
         for tok in tokens(b.surname, b.given_names, *b.aliases):
             toks.append({"token": tok, "prisoner_id": pid, "sort_key": key})
-        moves.append({"prisoner_id": pid, "episode_id": eid, "site_id": site.id, "from_location_id": None,
-                      "to_location_id": reception.id, "kind": "admission", "reason": "admission into custody",
-                      "escort": None, "moved_at": ep["admitted_at"], "recorded_at": now_db, "recorded_by": actor.username})
-    for model, data in ((LegalBasis, bases), (DistinguishingMark, marks), (PrisonerAlias, aliases), (Affiliation, affs), (NameToken, toks), (Movement, moves)):
+        moves.append(ledger.Entry(prisoner_id=pid, prisoner_number=prow["prisoner_number"], episode_id=eid, site_id=site.id,
+                                  from_location_id=None, to_location_id=reception.id, kind="admission",
+                                  reason="admission into custody", moved_at=ep["admitted_at"]))
+    for model, data in ((LegalBasis, bases), (DistinguishingMark, marks), (PrisonerAlias, aliases), (Affiliation, affs), (NameToken, toks)):
         if data:
             session.connection().execute(model.__table__.insert(), data)
+
+    # The booking's audit event below records the admission movement too.
+    ledger.append(session, actor, moves, now=now_db, audit=False)
 
     out = []
     for (_, b), number, pid, ep in zip(rows, numbers, ids, episode_rows, strict=True):
@@ -158,28 +163,3 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
     if progress:
         progress(len(out))
     return out
-
-
-def _insert_returning_ids(session: Session, model, rows: list[dict]) -> list[int]:
-    """Insert rows with ids reserved up front, so one executemany does it on every engine."""
-    if not rows:
-        return []
-    ids = reserve_ids(session, model.__table__, len(rows))
-    for row, id_ in zip(rows, ids, strict=True):
-        row["id"] = id_
-    session.connection().execute(model.__table__.insert(), rows)
-    return ids
-
-
-def reserve_ids(session: Session, table, count: int) -> list[int]:
-    """``count`` fresh primary keys for ``table``.
-
-    PostgreSQL: drawn from the column's sequence. SQLite: every transaction holds the write
-    lock from its first statement (BEGIN IMMEDIATE), so max(id) cannot move under us."""
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar_one()
-        return list(conn.execute(text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"), {"s": seq, "n": count}).scalars())
-    start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
-    return list(range(start, start + count))
-

@@ -4,13 +4,14 @@ from habeas.models.amendments import Amendment
 from habeas.models.audit import AuditEvent, AuditHead
 from habeas.models.base import Base
 from habeas.models.custody import CustodyEpisode, LegalBasis
-from habeas.models.movements import Movement
+from habeas.models.movements import LocationStay, Movement
+from habeas.models.operations import CountLine, CountSession, CountSubmission, Incident, WelfareRequirement, WelfareRound
 from habeas.models.prisoners import Affiliation, DistinguishingMark, NameToken, Prisoner, PrisonerAlias, Sequence
 from habeas.models.sites import Location, Site
 from habeas.models.users import ApiToken, User
 
 __all__ = [
-    "Affiliation", "Amendment", "ApiToken", "AuditEvent", "AuditHead", "Base", "CustodyEpisode",
-    "DistinguishingMark", "LegalBasis", "Location", "Movement", "NameToken", "Prisoner", "PrisonerAlias",
-    "Sequence", "Site", "User",
+    "Affiliation", "Amendment", "ApiToken", "AuditEvent", "AuditHead", "Base", "CountLine", "CountSession",
+    "CountSubmission", "CustodyEpisode", "DistinguishingMark", "Incident", "LegalBasis", "Location", "LocationStay", "Movement", "NameToken", "Prisoner", "PrisonerAlias",
+    "Sequence", "Site", "User", "WelfareRequirement", "WelfareRound",
 ]

@@ -1,10 +1,13 @@
-"""The movement ledger: every change of a person's location. Append-only."""
+"""The movement ledger: every change of a person's location. Append-only.
+
+``location_stays`` is an index derived from the ledger (who was where, from when until when),
+kept in the same transaction as the movements and rebuildable from them at any time."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from habeas.models.base import Base, BigId, UtcDateTime, id_column
@@ -14,7 +17,8 @@ class Movement(Base):
     __tablename__ = "movements"
     __table_args__ = (
         Index("ix_movements_prisoner_time", "prisoner_id", "moved_at", "id"),
-        Index("ix_movements_to_time", "to_location_id", "moved_at"),
+        Index("ix_movements_site_time", "site_id", "moved_at"),
+        Index("ix_movements_site_recorded", "site_id", "recorded_at"),
     )
 
     id: Mapped[int] = id_column()
@@ -23,9 +27,38 @@ class Movement(Base):
     site_id: Mapped[int] = mapped_column(BigId, ForeignKey("sites.id"))
     from_location_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("locations.id"), nullable=True)
     to_location_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("locations.id"), nullable=True)
-    kind: Mapped[str] = mapped_column(String(24))  # admission, internal, ...
+    # admission, internal, court, hospital, return, escape, transfer_out, transfer_in, release, death
+    kind: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str] = mapped_column(Text)
     escort: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Where a person outside the site is (the court, the hospital, the receiving agency).
+    destination: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # A correction names the movement it compensates, when there is one.
+    corrects_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("movements.id"), nullable=True)
+    # A correction: recorded late or to compensate an earlier entry; it may be dated before the
+    # person's last movement, and always carries its reason.
+    correction: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     moved_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by: Mapped[str] = mapped_column(String(80))
+
+
+class LocationStay(Base):
+    """One person's time in one location: [start_at, end_at), end_at NULL while still there.
+
+    span_level buckets the stay's length (4**level seconds at most; OPEN_LEVEL while open), so
+    "who was in L at T" is a handful of index range scans whatever the history's size."""
+
+    __tablename__ = "location_stays"
+    __table_args__ = (
+        Index("ix_location_stays_lookup", "location_id", "span_level", "start_at"),
+        Index("ix_location_stays_prisoner", "prisoner_id", "start_at"),
+    )
+
+    movement_id: Mapped[int] = mapped_column(BigId, ForeignKey("movements.id"), primary_key=True, autoincrement=False)
+    prisoner_id: Mapped[int] = mapped_column(BigId, ForeignKey("prisoners.id"))
+    site_id: Mapped[int] = mapped_column(BigId, ForeignKey("sites.id"))
+    location_id: Mapped[int] = mapped_column(BigId, ForeignKey("locations.id"))
+    start_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    end_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    span_level: Mapped[int] = mapped_column(Integer)

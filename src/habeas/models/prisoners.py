@@ -18,6 +18,7 @@ class Prisoner(Base):
         Index("ix_prisoners_dob", "date_of_birth"),
         Index("ix_prisoners_location", "current_location_id"),
         Index("ix_prisoners_site", "current_site_id", "in_custody"),
+        Index("ix_prisoners_cell", "cell_id"),
     )
 
     id: Mapped[int] = id_column()
@@ -37,6 +38,14 @@ class Prisoner(Base):
     current_site_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("sites.id"), nullable=True)
     current_location_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("locations.id"), nullable=True)
     current_episode_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    # The cell the person is housed in: kept while they are out of it (exercise, court), so the
+    # roll can say whose bed is empty and where they are.
+    cell_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("locations.id"), nullable=True)
+    # Out of the site but still held (court, hospital, escaped); NULL when inside.
+    away: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The person's latest movement in ledger order (moved_at, id): where the current state comes from.
+    last_movement_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    last_moved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

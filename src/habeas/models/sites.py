@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from habeas.models.base import Base, BigId, Json, UtcDateTime, id_column
@@ -60,5 +60,8 @@ class Location(Base):
     attributes: Mapped[dict] = mapped_column(Json, default=dict)  # as written on this node
     effective_attributes: Mapped[dict] = mapped_column(Json, default=dict)  # inherited and merged
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Temporarily closed (repairs, flooding): nobody may be moved in. Set with a reason, audited.
+    in_service: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    service_note: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

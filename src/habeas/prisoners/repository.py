@@ -247,3 +247,11 @@ def replace_tokens(session: Session, prisoner_id: int, toks: list[str], key: str
     session.execute(delete(NameToken).where(NameToken.prisoner_id == prisoner_id))
     if toks:
         session.execute(insert(NameToken), [{"token": t, "prisoner_id": prisoner_id, "sort_key": key} for t in toks])
+
+
+def by_numbers(session: Session, numbers: Iterable[str]) -> dict[str, Prisoner]:
+    numbers = list(set(numbers))
+    out: dict[str, Prisoner] = {}
+    for i in range(0, len(numbers), 900):
+        out.update((p.prisoner_number, p) for p in session.execute(select(Prisoner).where(Prisoner.prisoner_number.in_(numbers[i : i + 900]))).scalars())
+    return out

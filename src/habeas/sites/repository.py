@@ -58,3 +58,32 @@ def reception(session: Session, site_id: int) -> Location | None:
         .order_by(Location.position)
         .limit(1)
     ).scalar_one_or_none()
+
+
+def subtree(session: Session, site_id: int, root: Location) -> list[Location]:
+    """``root`` and every location below it. Codes are paths ("P1-1-C01"), so the candidates are
+    the codes that start with root's; the parent links then confirm each one descends from root."""
+    candidates = list(session.execute(
+        select(Location).where(Location.site_id == site_id, Location.code.startswith(root.code + "-", autoescape=True))
+    ).scalars())
+    inside = {root.id}
+    pending = candidates
+    while pending:
+        rest = [loc for loc in pending if loc.parent_id not in inside]
+        inside.update(loc.id for loc in pending if loc.parent_id in inside)
+        if len(rest) == len(pending):
+            break
+        pending = rest
+    return [root] + [loc for loc in candidates if loc.id in inside]
+
+
+def site_by_id(session: Session, site_id: int) -> Site | None:
+    return session.get(Site, site_id)
+
+
+def locations_by_codes(session: Session, site_id: int, codes) -> list[Location]:
+    codes = list(set(codes))
+    out: list[Location] = []
+    for i in range(0, len(codes), 900):
+        out.extend(session.execute(select(Location).where(Location.site_id == site_id, Location.code.in_(codes[i : i + 900]))).scalars())
+    return out

@@ -1,0 +1,207 @@
+"""Writing the movement ledger. Every path that moves a person (intake, internal moves, court
+and hospital trips, transfers, releases, deaths, corrections) appends here, so the ledger, the
+derived stays and each person's current location always agree within one transaction.
+
+Order: the ledger is ordered by (moved_at, id). A person's current location is the destination
+of their last movement in that order. A movement dated before the person's last one (a late
+correction) is inserted in its place: the person's stays and current state are then rebuilt
+from the ledger.
+
+Stays: each movement into a location opens a stay [moved_at, next movement's moved_at). The
+stay's length is bucketed into ``span_level`` (a stay of level k lasts at most 4**k seconds),
+so "who was in L at T" needs, per level, only the stays that started within 4**k seconds
+before T: a bounded range scan of an ordinary B-tree index, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, delete, select, union_all, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from habeas.audit.service import record
+from habeas.db import insert_with_ids
+from habeas.kit.context import Actor
+from habeas.models import Location, LocationStay, Movement, Prisoner
+
+OPEN_LEVEL = 99
+MAX_LEVEL = 17  # 4**17 s is about 545 years: longer than any stay
+LEVEL_SECONDS = [4**k for k in range(MAX_LEVEL + 1)]
+
+_stays = LocationStay.__table__
+_moves = Movement.__table__
+_people = Prisoner.__table__
+
+
+def span_level(start: datetime, end: datetime | None) -> int:
+    if end is None:
+        return OPEN_LEVEL
+    seconds = (end - start).total_seconds()
+    for k, limit in enumerate(LEVEL_SECONDS):
+        if seconds <= limit:
+            return k
+    return MAX_LEVEL
+
+
+@dataclass
+class Entry:
+    """One validated movement to append. Times are naive UTC (database time)."""
+
+    prisoner_id: int
+    prisoner_number: str
+    episode_id: int | None
+    site_id: int
+    from_location_id: int | None
+    to_location_id: int | None
+    kind: str
+    reason: str
+    moved_at: datetime
+    escort: str | None = None
+    destination: str | None = None
+    corrects_id: int | None = None
+    correction: bool = False
+    away: str | None = None  # the person's state outside the site after this movement
+    cell_id: int | None = None  # the person's housing cell after this movement
+    # The person's latest movement before this one (from the prisoner row).
+    last_movement_id: int | None = None
+    last_moved_at: datetime | None = None
+
+
+def append(session: Session, actor: Actor, entries: Sequence[Entry], *, now: datetime, codes: dict[int, str] | None = None,
+           audit: bool = True) -> list[int]:
+    """Write the movements, their stays and the people's current state. One entry per person.
+    Returns the new movement ids in the order of ``entries``."""
+    if not entries:
+        return []
+    rows = [{
+        "prisoner_id": e.prisoner_id, "episode_id": e.episode_id, "site_id": e.site_id,
+        "from_location_id": e.from_location_id, "to_location_id": e.to_location_id, "kind": e.kind,
+        "reason": e.reason, "escort": e.escort, "destination": e.destination, "corrects_id": e.corrects_id,
+        "correction": e.correction, "moved_at": e.moved_at, "recorded_at": now, "recorded_by": actor.username,
+    } for e in entries]
+    ids = insert_with_ids(session, Movement, rows)
+    conn = session.connection()
+
+    in_order = [(e, mid) for e, mid in zip(entries, ids, strict=True) if e.last_moved_at is None or e.moved_at >= e.last_moved_at]
+    late = [e for e in entries if not (e.last_moved_at is None or e.moved_at >= e.last_moved_at)]
+
+    closing = [{"mid": e.last_movement_id, "end": e.moved_at, "lvl": span_level(e.last_moved_at, e.moved_at)}
+               for e, _ in in_order if e.last_movement_id is not None]
+    if closing:
+        conn.execute(
+            update(_stays).where(_stays.c.movement_id == bindparam("mid"), _stays.c.end_at.is_(None))
+            .values(end_at=bindparam("end"), span_level=bindparam("lvl")), closing)
+    opening = [{"movement_id": mid, "prisoner_id": e.prisoner_id, "site_id": e.site_id, "location_id": e.to_location_id,
+                "start_at": e.moved_at, "end_at": None, "span_level": OPEN_LEVEL}
+               for e, mid in in_order if e.to_location_id is not None]
+    if opening:
+        conn.execute(_stays.insert(), opening)
+    if in_order:
+        conn.execute(
+            update(_people).where(_people.c.id == bindparam("pid"))
+            .values(current_location_id=bindparam("loc"), away=bindparam("away"), cell_id=bindparam("cell"),
+                    last_movement_id=bindparam("mid"), last_moved_at=bindparam("at"), updated_at=now),
+            [{"pid": e.prisoner_id, "loc": e.to_location_id, "away": e.away, "cell": e.cell_id, "mid": mid, "at": e.moved_at}
+             for e, mid in in_order])
+    for e in late:
+        rebuild_person(session, e.prisoner_id, now=now)
+
+    if audit:
+        if codes is None:
+            wanted = {i for e in entries for i in (e.from_location_id, e.to_location_id) if i is not None}
+            codes = location_codes(session, wanted)
+        for e, mid in zip(entries, ids, strict=True):
+            after = {"movement": mid, "location": codes.get(e.to_location_id) if e.to_location_id else None,
+                     "reason": e.reason, "moved_at": e.moved_at}
+            if e.destination:
+                after["destination"] = e.destination
+            if e.escort:
+                after["escort"] = e.escort
+            if e.correction:
+                after["correction"] = True
+            if e.corrects_id:
+                after["corrects"] = e.corrects_id
+            record(session, actor, f"movement.{e.kind}", "prisoner", e.prisoner_number,
+                   before={"location": codes.get(e.from_location_id) if e.from_location_id else None}, after=after)
+    _expire_people(session, {e.prisoner_id for e in entries})
+    return ids
+
+
+def _expire_people(session: Session, ids: set[int]) -> None:
+    """The prisoner rows were updated in bulk: loaded copies must be read again."""
+    for pid in ids:
+        obj = session.identity_map.get(identity_key(Prisoner, pid))
+        if obj is not None:
+            session.expire(obj)
+
+
+def location_codes(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    ids = list(ids)
+    out: dict[int, str] = {}
+    for i in range(0, len(ids), 900):
+        out.update(session.execute(select(Location.id, Location.code).where(Location.id.in_(ids[i : i + 900]))).all())
+    return out
+
+
+def rebuild_person(session: Session, prisoner_id: int, *, now: datetime) -> None:
+    """Re-derive one person's stays and current state from the ledger (after a late entry).
+
+    Stays are an index over the ledger, not a record: replacing them loses nothing."""
+    conn = session.connection()
+    moves = conn.execute(
+        select(_moves.c.id, _moves.c.site_id, _moves.c.to_location_id, _moves.c.moved_at, _moves.c.kind)
+        .where(_moves.c.prisoner_id == prisoner_id).order_by(_moves.c.moved_at, _moves.c.id)).all()
+    conn.execute(delete(_stays).where(_stays.c.prisoner_id == prisoner_id))
+    stays = []
+    for i, m in enumerate(moves):
+        if m.to_location_id is None:
+            continue
+        end = moves[i + 1].moved_at if i + 1 < len(moves) else None
+        stays.append({"movement_id": m.id, "prisoner_id": prisoner_id, "site_id": m.site_id, "location_id": m.to_location_id,
+                      "start_at": m.moved_at, "end_at": end, "span_level": span_level(m.moved_at, end)})
+    if stays:
+        conn.execute(_stays.insert(), stays)
+    if moves:
+        last = moves[-1]
+        types = dict(conn.execute(select(Location.id, Location.type).where(Location.id.in_({m.to_location_id for m in moves if m.to_location_id}))).all())
+        cell = None
+        for m in moves:
+            if m.kind in DISCHARGES:
+                cell = None
+            elif types.get(m.to_location_id) == "cell":
+                cell = m.to_location_id
+        conn.execute(update(_people).where(_people.c.id == prisoner_id).values(
+            current_location_id=last.to_location_id, away=away_after(last.kind, last.to_location_id), cell_id=cell,
+            last_movement_id=last.id, last_moved_at=last.moved_at, updated_at=now))
+    _expire_people(session, {prisoner_id})
+
+
+DISCHARGES = ("release", "transfer_out", "death")
+AWAY_KINDS = {"court": "court", "hospital": "hospital", "escape": "escaped", "other_out": "out"}
+
+
+def away_after(kind: str, to_location_id: int | None) -> str | None:
+    """The state outside the site a movement leaves a person in (None when inside or discharged)."""
+    if to_location_id is not None:
+        return None
+    return AWAY_KINDS.get(kind)
+
+
+# --- point in time -------------------------------------------------------------------------
+
+def stays_at(location_ids: Sequence[int], at: datetime):
+    """A statement selecting (prisoner_id, location_id, start_at, movement_id) of every stay in
+    one of ``location_ids`` that contains the instant ``at``."""
+    floor = datetime(1900, 1, 1)
+    cols = (_stays.c.prisoner_id, _stays.c.location_id, _stays.c.start_at, _stays.c.movement_id)
+    ids = list(location_ids)
+    loc = _stays.c.location_id == ids[0] if len(ids) == 1 else _stays.c.location_id.in_(ids)
+    parts = [select(*cols).where(loc, _stays.c.span_level == OPEN_LEVEL, _stays.c.start_at <= at)]
+    for k, seconds in enumerate(LEVEL_SECONDS):
+        lower = max(at - timedelta(seconds=seconds), floor)
+        parts.append(select(*cols).where(loc, _stays.c.span_level == k, and_(_stays.c.start_at >= lower, _stays.c.start_at <= at),
+                                         _stays.c.end_at > at))
+    return union_all(*parts)

@@ -1,0 +1,75 @@
+"""Every query of the movements domain: people and places by id, the ledger in time order,
+and the point-in-time questions (where was P at T, who was in L at T)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from habeas.models import Location, Movement, Prisoner
+from habeas.movements.ledger import stays_at
+
+
+def _chunked(session: Session, model, column, values: Iterable, size: int = 900) -> list:
+    values = list(values)
+    out = []
+    for i in range(0, len(values), size):
+        out.extend(session.execute(select(model).where(column.in_(values[i : i + size]))).scalars())
+    return out
+
+
+def people(session: Session, ids: Iterable[int]) -> list[Prisoner]:
+    return _chunked(session, Prisoner, Prisoner.id, ids)
+
+
+def locations(session: Session, ids: Iterable[int]) -> list[Location]:
+    return _chunked(session, Location, Location.id, ids)
+
+
+_from = aliased(Location)
+_to = aliased(Location)
+
+
+def _with_codes():
+    return (select(Movement, _from.code, _to.code)
+            .outerjoin(_from, _from.id == Movement.from_location_id)
+            .outerjoin(_to, _to.id == Movement.to_location_id))
+
+
+def last_movement_at(session: Session, prisoner_id: int, at: datetime):
+    """The person's last movement at or before ``at`` in ledger order, with location codes, or None."""
+    return session.execute(
+        _with_codes().where(Movement.prisoner_id == prisoner_id, Movement.moved_at <= at)
+        .order_by(Movement.moved_at.desc(), Movement.id.desc()).limit(1)
+    ).first()
+
+
+def timeline(session: Session, prisoner_id: int, *, since: datetime | None = None, until: datetime | None = None,
+             limit: int = 500, offset: int = 0) -> list:
+    q = _with_codes().where(Movement.prisoner_id == prisoner_id)
+    if since is not None:
+        q = q.where(Movement.moved_at >= since)
+    if until is not None:
+        q = q.where(Movement.moved_at <= until)
+    return list(session.execute(q.order_by(Movement.moved_at, Movement.id).offset(offset).limit(limit)).all())
+
+
+def occupants_at(session: Session, location_ids: list[int], at: datetime) -> list[tuple[int, int, datetime]]:
+    """(prisoner_id, location_id, since) of everyone in one of the locations at ``at``."""
+    if not location_ids:
+        return []
+    out = []
+    for i in range(0, len(location_ids), 400):
+        out.extend((r.prisoner_id, r.location_id, r.start_at) for r in session.execute(stays_at(location_ids[i : i + 400], at)))
+    return out
+
+
+def movements_since(session: Session, site_id: int, since: datetime, *, recorded: bool = False, until: datetime | None = None) -> list[Movement]:
+    col = Movement.recorded_at if recorded else Movement.moved_at
+    q = select(Movement).where(Movement.site_id == site_id, col >= since)
+    if until is not None:
+        q = q.where(col <= until)
+    return list(session.execute(q.order_by(Movement.moved_at, Movement.id)).scalars())
