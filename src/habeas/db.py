@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -136,3 +137,33 @@ def reserve_ids(session: Session, table, count: int) -> list[int]:
     start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
     return list(range(start, start + count))
 
+
+
+def execute_many(session: Session, sql: str, rows: list[tuple]) -> None:
+    """One statement for many rows, straight through the driver: the hot paths of bulk writes
+    (thousands of movements) skip per-row parameter processing. ``sql`` uses ``?`` placeholders;
+    pass datetimes through :func:`time_param` so they are stored as the ORM stores them."""
+    if not rows:
+        return
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        sql = sql.replace("?", "%s")
+    conn.exec_driver_sql(sql, rows)
+
+
+def time_param(session: Session):
+    """A converter for naive UTC datetimes into what :func:`execute_many` hands the driver:
+    SQLite stores the ORM's text form (always with microseconds, so text order is time order)."""
+    if session.connection().dialect.name != "sqlite":
+        return lambda v: v
+    cache: dict[datetime, str] = {}
+
+    def conv(v: datetime | None) -> str | None:
+        if v is None:
+            return None
+        out = cache.get(v)
+        if out is None:
+            out = cache[v] = v.isoformat(" ", "microseconds")
+        return out
+
+    return conv

@@ -52,8 +52,11 @@ def test_move_updates_current_location_and_keeps_the_ledger(sessions, ops):
         assert p.current_location_id == ex and p.last_movement_id == mid and p.cell_id == f.loc_id(s, site, "P1-L1-C1")
         kinds = [m.kind for m in s.execute(select(Movement).where(Movement.prisoner_id == ids[0]).order_by(Movement.id)).scalars()]
         assert kinds == ["admission", "internal", "internal"]
-        assert s.execute(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "movement.internal",
-                                                                             AuditEvent.entity_id == p.prisoner_number)).scalar_one() == 2
+        single = s.execute(select(AuditEvent).where(AuditEvent.action == "movement.internal", AuditEvent.entity_id == p.prisoner_number)).scalar_one()
+        assert single.after["movement"] == mid and single.after["to"] == "P1-EX" and single.before == {"location": "P1-L1-C1"}
+        batch = s.execute(select(AuditEvent).where(AuditEvent.action == "movement.batch")).scalar_one()
+        assert batch.entity_id == "OPS" and batch.after["count"] == 6
+        assert [r[1] for r in batch.after["rows"]].count(p.prisoner_number) == 1
         open_stays = s.execute(select(LocationStay).where(LocationStay.prisoner_id == ids[0], LocationStay.end_at.is_(None))).scalars().all()
         assert [st.location_id for st in open_stays] == [ex]
 

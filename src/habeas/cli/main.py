@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from habeas.cli import audit, bench, db, demo, intake, prisoner, site, user
+from habeas.cli import audit, bench, db, demo, intake, operations, prisoner, site, user
 
 app = typer.Typer(
     name="habeas",
@@ -19,6 +19,14 @@ app.add_typer(intake.app, name="intake")
 app.add_typer(audit.app, name="audit")
 app.add_typer(user.app, name="user")
 app.add_typer(prisoner.app, name="prisoner")
+app.add_typer(operations.movement_app, name="movement")
+app.add_typer(operations.count_app, name="count")
+app.add_typer(operations.welfare_app, name="welfare")
+app.add_typer(operations.incident_app, name="incident")
+app.add_typer(operations.location_app, name="location")
+app.command("where")(operations.where)
+app.command("occupants")(operations.occupants)
+app.command("roll")(operations.roll)
 app.command("demo")(demo.demo)
 app.command("bench")(bench.bench)
 

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from habeas.audit.service import record
-from habeas.db import insert_with_ids
+from habeas.db import execute_many, reserve_ids, time_param
 from habeas.kit.context import Actor
-from habeas.models import Location, LocationStay, Movement, Prisoner
+from habeas.models import Location, LocationStay, Movement, Prisoner, Site
 
 OPEN_LEVEL = 99
 MAX_LEVEL = 17  # 4**17 s is about 545 years: longer than any stay
@@ -76,36 +76,25 @@ def append(session: Session, actor: Actor, entries: Sequence[Entry], *, now: dat
     Returns the new movement ids in the order of ``entries``."""
     if not entries:
         return []
-    rows = [{
-        "prisoner_id": e.prisoner_id, "episode_id": e.episode_id, "site_id": e.site_id,
-        "from_location_id": e.from_location_id, "to_location_id": e.to_location_id, "kind": e.kind,
-        "reason": e.reason, "escort": e.escort, "destination": e.destination, "corrects_id": e.corrects_id,
-        "correction": e.correction, "moved_at": e.moved_at, "recorded_at": now, "recorded_by": actor.username,
-    } for e in entries]
-    ids = insert_with_ids(session, Movement, rows)
-    conn = session.connection()
+    ids = reserve_ids(session, _moves, len(entries))
+    t = time_param(session)
+    at_now = t(now)
+    execute_many(session, "INSERT INTO movements (id, prisoner_id, episode_id, site_id, from_location_id, to_location_id, kind, reason, "
+                 "escort, destination, corrects_id, correction, moved_at, recorded_at, recorded_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                 [(mid, e.prisoner_id, e.episode_id, e.site_id, e.from_location_id, e.to_location_id, e.kind, e.reason, e.escort,
+                   e.destination, e.corrects_id, e.correction, t(e.moved_at), at_now, actor.username) for e, mid in zip(entries, ids, strict=True)])
 
     in_order = [(e, mid) for e, mid in zip(entries, ids, strict=True) if e.last_moved_at is None or e.moved_at >= e.last_moved_at]
     late = [e for e in entries if not (e.last_moved_at is None or e.moved_at >= e.last_moved_at)]
 
-    closing = [{"mid": e.last_movement_id, "end": e.moved_at, "lvl": span_level(e.last_moved_at, e.moved_at)}
-               for e, _ in in_order if e.last_movement_id is not None]
-    if closing:
-        conn.execute(
-            update(_stays).where(_stays.c.movement_id == bindparam("mid"), _stays.c.end_at.is_(None))
-            .values(end_at=bindparam("end"), span_level=bindparam("lvl")), closing)
-    opening = [{"movement_id": mid, "prisoner_id": e.prisoner_id, "site_id": e.site_id, "location_id": e.to_location_id,
-                "start_at": e.moved_at, "end_at": None, "span_level": OPEN_LEVEL}
-               for e, mid in in_order if e.to_location_id is not None]
-    if opening:
-        conn.execute(_stays.insert(), opening)
-    if in_order:
-        conn.execute(
-            update(_people).where(_people.c.id == bindparam("pid"))
-            .values(current_location_id=bindparam("loc"), away=bindparam("away"), cell_id=bindparam("cell"),
-                    last_movement_id=bindparam("mid"), last_moved_at=bindparam("at"), updated_at=now),
-            [{"pid": e.prisoner_id, "loc": e.to_location_id, "away": e.away, "cell": e.cell_id, "mid": mid, "at": e.moved_at}
-             for e, mid in in_order])
+    execute_many(session, "UPDATE location_stays SET end_at = ?, span_level = ? WHERE movement_id = ? AND end_at IS NULL",
+                 [(t(e.moved_at), span_level(e.last_moved_at, e.moved_at), e.last_movement_id) for e, _ in in_order if e.last_movement_id is not None])
+    execute_many(session, "INSERT INTO location_stays (movement_id, prisoner_id, site_id, location_id, start_at, end_at, span_level) "
+                 "VALUES (?,?,?,?,?,?,?)",
+                 [(mid, e.prisoner_id, e.site_id, e.to_location_id, t(e.moved_at), None, OPEN_LEVEL) for e, mid in in_order if e.to_location_id is not None])
+    execute_many(session, "UPDATE prisoners SET current_location_id = ?, away = ?, cell_id = ?, last_movement_id = ?, last_moved_at = ?, "
+                 "updated_at = ? WHERE id = ?",
+                 [(e.to_location_id, e.away, e.cell_id, mid, t(e.moved_at), at_now, e.prisoner_id) for e, mid in in_order])
     for e in late:
         rebuild_person(session, e.prisoner_id, now=now)
 
@@ -113,19 +102,7 @@ def append(session: Session, actor: Actor, entries: Sequence[Entry], *, now: dat
         if codes is None:
             wanted = {i for e in entries for i in (e.from_location_id, e.to_location_id) if i is not None}
             codes = location_codes(session, wanted)
-        for e, mid in zip(entries, ids, strict=True):
-            after = {"movement": mid, "location": codes.get(e.to_location_id) if e.to_location_id else None,
-                     "reason": e.reason, "moved_at": e.moved_at}
-            if e.destination:
-                after["destination"] = e.destination
-            if e.escort:
-                after["escort"] = e.escort
-            if e.correction:
-                after["correction"] = True
-            if e.corrects_id:
-                after["corrects"] = e.corrects_id
-            record(session, actor, f"movement.{e.kind}", "prisoner", e.prisoner_number,
-                   before={"location": codes.get(e.from_location_id) if e.from_location_id else None}, after=after)
+        _audit(session, actor, entries, ids, codes)
     _expire_people(session, {e.prisoner_id for e in entries})
     return ids
 
@@ -136,6 +113,25 @@ def _expire_people(session: Session, ids: set[int]) -> None:
         obj = session.identity_map.get(identity_key(Prisoner, pid))
         if obj is not None:
             session.expire(obj)
+
+
+AUDIT_COLUMNS = ("movement", "prisoner", "kind", "from", "to", "moved_at", "reason", "escort", "destination", "correction", "corrects")
+
+
+def _audit(session: Session, actor: Actor, entries: Sequence[Entry], ids: list[int], codes: dict[int, str]) -> None:
+    """One audit event per call: a single movement is an event on the person; a batch is one
+    event on the site listing every movement it wrote (so a batch of thousands hashes once)."""
+    rows = [[mid, e.prisoner_number, e.kind, codes.get(e.from_location_id) if e.from_location_id else None,
+             codes.get(e.to_location_id) if e.to_location_id else None, e.moved_at, e.reason, e.escort, e.destination,
+             e.correction, e.corrects_id] for e, mid in zip(entries, ids, strict=True)]
+    if len(rows) == 1:
+        e, row = entries[0], rows[0]
+        after = {k: v for k, v in zip(AUDIT_COLUMNS, row, strict=True) if k not in ("prisoner", "kind", "from") and v not in (None, False)}
+        record(session, actor, f"movement.{e.kind}", "prisoner", e.prisoner_number, before={"location": row[3]}, after=after)
+        return
+    site = session.get(Site, entries[0].site_id)
+    record(session, actor, "movement.batch", "site", site.code if site else entries[0].site_id,
+           after={"count": len(rows), "columns": list(AUDIT_COLUMNS), "rows": rows})
 
 
 def location_codes(session: Session, ids: Iterable[int]) -> dict[int, str]:

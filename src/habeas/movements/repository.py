@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, aliased
 
-from habeas.models import Location, Movement, Prisoner
+from habeas.models import CustodyEpisode, Location, Movement, Prisoner
 from habeas.movements.ledger import stays_at
 
 
@@ -23,6 +23,27 @@ def _chunked(session: Session, model, column, values: Iterable, size: int = 900)
 
 def people(session: Session, ids: Iterable[int]) -> list[Prisoner]:
     return _chunked(session, Prisoner, Prisoner.id, ids)
+
+
+_STATE = (Prisoner.id, Prisoner.prisoner_number, Prisoner.in_custody, Prisoner.current_site_id, Prisoner.current_location_id,
+          Prisoner.current_episode_id, Prisoner.away, Prisoner.cell_id, Prisoner.last_movement_id, Prisoner.last_moved_at)
+
+
+def people_state(session: Session, ids: Iterable[int]) -> dict[int, Row]:
+    """What the movement rules need of each person, as plain rows (no ORM objects: batches are large)."""
+    ids = list(ids)
+    out = {}
+    for i in range(0, len(ids), 900):
+        out.update((r.id, r) for r in session.execute(select(*_STATE).where(Prisoner.id.in_(ids[i : i + 900]))))
+    return out
+
+
+def admitted_at(session: Session, episode_ids: Iterable[int]) -> dict[int, datetime]:
+    ids = [i for i in set(episode_ids) if i is not None]
+    out = {}
+    for i in range(0, len(ids), 900):
+        out.update(session.execute(select(CustodyEpisode.id, CustodyEpisode.admitted_at).where(CustodyEpisode.id.in_(ids[i : i + 900]))).all())
+    return out
 
 
 def locations(session: Session, ids: Iterable[int]) -> list[Location]:

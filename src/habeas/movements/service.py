@@ -60,7 +60,7 @@ def move_many(session: Session, actor: Actor, site_id: int, moves: list[MoveRequ
     ids = [m.prisoner_id for m in moves]
     if len(set(ids)) != len(ids):
         raise ValidationFailed("a person appears twice in one batch of movements", code="duplicate_move")
-    people = {p.id: p for p in repo.people(session, ids)}
+    people = repo.people_state(session, ids)
     locs = {loc.id: loc for loc in repo.locations(session, {m.to_location_id for m in moves if m.to_location_id is not None})}
     now = clock.now()
     now_db = clock.db_time(now)
@@ -132,9 +132,8 @@ def _check_corrected(session: Session, issues: IssueList, moves: list[MoveReques
             issues.add(f"movement {m.corrects_id} is not a movement of this person", field="corrects", row=i)
 
 
-def _check_episode_start(session: Session, issues: IssueList, entries: list[ledger.Entry], people: dict[int, Prisoner]) -> None:
-    episodes = {e.id: e.admitted_at for e in session.execute(
-        select(CustodyEpisode).where(CustodyEpisode.id.in_([e.episode_id for e in entries if e.episode_id]))).scalars()}
+def _check_episode_start(session: Session, issues: IssueList, entries: list[ledger.Entry], people) -> None:
+    episodes = repo.admitted_at(session, (e.episode_id for e in entries))
     for i, e in enumerate(entries):
         admitted = episodes.get(e.episode_id)
         if admitted is not None and e.moved_at < admitted:
