@@ -10,7 +10,7 @@ import math
 import pytest
 from typer.testing import CliRunner
 
-from bench import intake, search
+from bench import intake, roll, search, where
 from habeas.cli.main import app
 
 
@@ -36,6 +36,17 @@ def test_search_bench_smoke(tmp_path):
     results = search.run(prisoners=300, per_kind=12, warmup=10, directory=tmp_path)
     _check(results, ["search.p95_ms", "search.p50_ms", "search.number.p95_ms", "search.name.p95_ms"])
     assert all(r["queries"] >= 12 for r in results if r["name"].endswith("_ms"))
+
+
+def test_roll_bench_smoke(tmp_path):
+    results = roll.run(population=300, repeats=2, directory=tmp_path)
+    _check(results, ["roll.ms", "count.reconcile_ms", "count.open_ms"])
+
+
+def test_where_bench_smoke(tmp_path):
+    results = where.run(population=200, movements=2_000, queries=20, ingest_batches=2, directory=tmp_path, postgres=False)
+    _check(results, ["where.sqlite.p99_ms", "where.sqlite.where_was.p99_ms", "where.sqlite.who_was_cell.p99_ms", "movements.ingest_per_s"])
+    assert next(r for r in results if r["name"] == "where.sqlite.p99_ms")["movements"] >= 2_000
 
 
 def test_cli_prints_json_alone_on_stdout(monkeypatch):
