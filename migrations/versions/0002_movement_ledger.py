@@ -28,6 +28,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('count_time', sa.DateTime(), nullable=False),
+    sa.Column('ledger_mark', BIG_ID, nullable=False),
     sa.Column('opened_by', sa.String(length=80), nullable=False),
     sa.Column('closed_at', sa.DateTime(), nullable=True),
     sa.Column('closed_by', sa.String(length=80), nullable=True),
@@ -138,7 +139,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('location_stays', schema=None) as batch_op:
         batch_op.create_index('ix_location_stays_lookup', ['location_id', 'span_level', 'start_at'], unique=False)
-        batch_op.create_index('ix_location_stays_prisoner', ['prisoner_id', 'start_at'], unique=False)
 
     with op.batch_alter_table('locations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('in_service', sa.Boolean(), nullable=False, server_default=sa.true()))
@@ -149,7 +149,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('corrects_id', BIG_ID, nullable=True))
         batch_op.add_column(sa.Column('correction', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.drop_index('ix_movements_to_time')
-        batch_op.create_index('ix_movements_site_recorded', ['site_id', 'recorded_at'], unique=False)
         batch_op.create_index('ix_movements_site_time', ['site_id', 'moved_at'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_movements_corrects_id_movements'), 'movements', ['corrects_id'], ['id'])
 
@@ -212,7 +211,6 @@ def downgrade() -> None:
     with op.batch_alter_table('movements', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_movements_corrects_id_movements'), type_='foreignkey')
         batch_op.drop_index('ix_movements_site_time')
-        batch_op.drop_index('ix_movements_site_recorded')
         batch_op.drop_column('correction')
         batch_op.drop_column('corrects_id')
         batch_op.create_index('ix_movements_to_time', ['to_location_id', 'moved_at'], unique=False)
@@ -223,7 +221,6 @@ def downgrade() -> None:
         batch_op.drop_column('in_service')
 
     with op.batch_alter_table('location_stays', schema=None) as batch_op:
-        batch_op.drop_index('ix_location_stays_prisoner')
         batch_op.drop_index('ix_location_stays_lookup')
 
     op.drop_table('location_stays')

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from contextlib import contextmanager
 from pathlib import Path
@@ -139,20 +139,44 @@ def reserve_ids(session: Session, table, count: int) -> list[int]:
 
 
 
-def execute_many(session: Session, sql: str, rows: list[tuple]) -> None:
-    """One statement for many rows, straight through the driver: the hot paths of bulk writes
-    (thousands of movements) skip per-row parameter processing. ``sql`` uses ``?`` placeholders;
-    pass datetimes through :func:`time_param` so they are stored as the ORM stores them."""
+def bulk_insert(session: Session, table: str, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
+    """Insert many rows in one go, straight through the driver: SQLite gets one executemany;
+    PostgreSQL gets one set-based statement over arrays (``INSERT ... SELECT FROM unnest``), so
+    thousands of rows are one round trip and one plan. ``columns`` are (name, PostgreSQL type);
+    pass datetimes through :func:`time_param`."""
     if not rows:
         return
     conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        sql = sql.replace("?", "%s")
-    conn.exec_driver_sql(sql, rows)
+    names = ", ".join(c for c, _ in columns)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
+        return
+    arrays = ", ".join(f"%s::{t}[]" for _, t in columns)
+    conn.exec_driver_sql(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})", tuple(list(col) for col in zip(*rows, strict=True)))
+
+
+def bulk_update(session: Session, table: str, key: tuple[str, str], columns: Sequence[tuple[str, str]], rows: list[tuple],
+                where: str = "") -> None:
+    """Update many rows by key in one go (rows are the ``columns`` values, then the key), the
+    same way as :func:`bulk_insert`. ``where`` adds a condition on the target row (SQL text)."""
+    if not rows:
+        return
+    conn = session.connection()
+    extra = f" AND {where}" if where else ""
+    if conn.dialect.name == "sqlite":
+        sets = ", ".join(f"{c} = ?" for c, _ in columns)
+        conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE {key[0]} = ?{extra}", rows)
+        return
+    every = [*columns, key]
+    sets = ", ".join(f"{c} = v.{c}" for c, _ in columns)
+    arrays = ", ".join(f"%s::{t}[]" for _, t in every)
+    names = ", ".join(c for c, _ in every)
+    conn.exec_driver_sql(f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({names}) WHERE {table}.{key[0]} = v.{key[0]}{extra}",
+                         tuple(list(col) for col in zip(*rows, strict=True)))
 
 
 def time_param(session: Session):
-    """A converter for naive UTC datetimes into what :func:`execute_many` hands the driver:
+    """A converter for naive UTC datetimes into what :func:`bulk_insert` hands the driver:
     SQLite stores the ORM's text form (always with microseconds, so text order is time order)."""
     if session.connection().dialect.name != "sqlite":
         return lambda v: v

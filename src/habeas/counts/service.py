@@ -20,7 +20,7 @@ from habeas.audit.service import record
 from habeas.kit import clock
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, IssueList, NotFound, ValidationFailed
-from habeas.models import CountLine, CountSession, CountSubmission, Location, Movement, Prisoner
+from habeas.models import CountLine, CountSession, CountSubmission, Location, Prisoner
 from habeas.movements import repository as moves_repo
 from habeas.movements.service import PLACE_TYPES
 from habeas.sites import repository as sites_repo
@@ -68,7 +68,7 @@ def open_count(session: Session, actor: Actor, site_code: str, *, kind: str = "s
         raise ValidationFailed(f"{scope or site.code} has no cells or rooms to count", code="nothing_to_count")
     now = clock.db_time(clock.now())
     c = CountSession(site_id=site.id, scope_location_id=root.id if root else None, kind=kind, status="open", count_time=now,
-                     opened_by=actor.username, note=note)
+                     ledger_mark=moves_repo.ledger_mark(session), opened_by=actor.username, note=note)
     session.add(c)
     session.flush()
     expected: dict[int, list[int]] = defaultdict(list)
@@ -172,8 +172,7 @@ def reconcile(session: Session, actor: Actor, count_id: int) -> dict[str, str]:
     now_ids: dict[int, list[int]] = defaultdict(list)
     for pid, loc_id, _since in moves_repo.occupants_at(session, list(open_lines), c.count_time):
         now_ids[loc_id].append(pid)
-    since = session.execute(select(Movement).where(Movement.site_id == c.site_id, Movement.recorded_at >= c.count_time,
-                                                   Movement.moved_at <= c.count_time)).scalars().all()
+    since = [m for m in moves_repo.movements_after(session, c.site_id, c.ledger_mark) if m.moved_at <= c.count_time]
     out = {}
     now = clock.db_time(clock.now())
     for loc_id, (line, loc) in open_lines.items():
@@ -232,7 +231,7 @@ def view(session: Session, count_id: int) -> dict:
     people = {p.id: p for p in moves_repo.people(session, wanted)}
     scope_ids = {loc.id for _, loc in lines}
     until = c.closed_at or clock.db_time(clock.now())
-    flagged = [m for m in moves_repo.movements_since(session, c.site_id, c.count_time, recorded=True, until=until)
+    flagged = [m for m in moves_repo.movements_after(session, c.site_id, c.ledger_mark, until=until)
                if m.from_location_id in scope_ids or m.to_location_id in scope_ids]
     codes = {loc.id: loc.code for _, loc in lines}
     numbers = {p.id: p.prisoner_number for p in moves_repo.people(session, {m.prisoner_id for m in flagged})}

@@ -18,7 +18,6 @@ class Movement(Base):
     __table_args__ = (
         Index("ix_movements_prisoner_time", "prisoner_id", "moved_at", "id"),
         Index("ix_movements_site_time", "site_id", "moved_at"),
-        Index("ix_movements_site_recorded", "site_id", "recorded_at"),
     )
 
     id: Mapped[int] = id_column()
@@ -52,7 +51,6 @@ class LocationStay(Base):
     __tablename__ = "location_stays"
     __table_args__ = (
         Index("ix_location_stays_lookup", "location_id", "span_level", "start_at"),
-        Index("ix_location_stays_prisoner", "prisoner_id", "start_at"),
     )
 
     movement_id: Mapped[int] = mapped_column(BigId, ForeignKey("movements.id"), primary_key=True, autoincrement=False)

@@ -22,6 +22,8 @@ class CountSession(Base):
     kind: Mapped[str] = mapped_column(String(16))  # scheduled, emergency
     status: Mapped[str] = mapped_column(String(16))  # open, cleared, cancelled
     count_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The last movement id when the count opened: every later movement was recorded during it.
+    ledger_mark: Mapped[int] = mapped_column(BigId)
     opened_by: Mapped[str] = mapped_column(String(80))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)

@@ -20,16 +20,24 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, delete, select, union_all, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from habeas.audit.service import record
-from habeas.db import execute_many, reserve_ids, time_param
+from habeas.db import bulk_insert, bulk_update, reserve_ids, time_param
 from habeas.kit.context import Actor
 from habeas.models import Location, LocationStay, Movement, Prisoner, Site
 
 OPEN_LEVEL = 99
 MAX_LEVEL = 17  # 4**17 s is about 545 years: longer than any stay
 LEVEL_SECONDS = [4**k for k in range(MAX_LEVEL + 1)]
+
+MOVEMENT_COLUMNS = (("id", "bigint"), ("prisoner_id", "bigint"), ("episode_id", "bigint"), ("site_id", "bigint"),
+                    ("from_location_id", "bigint"), ("to_location_id", "bigint"), ("kind", "text"), ("reason", "text"),
+                    ("escort", "text"), ("destination", "text"), ("corrects_id", "bigint"), ("correction", "boolean"),
+                    ("moved_at", "timestamp"), ("recorded_at", "timestamp"), ("recorded_by", "text"))
+STAY_COLUMNS = (("movement_id", "bigint"), ("prisoner_id", "bigint"), ("site_id", "bigint"), ("location_id", "bigint"),
+                ("start_at", "timestamp"), ("end_at", "timestamp"), ("span_level", "integer"))
+PERSON_COLUMNS = (("current_location_id", "bigint"), ("away", "text"), ("cell_id", "bigint"), ("last_movement_id", "bigint"),
+                  ("last_moved_at", "timestamp"), ("updated_at", "timestamp"))
 
 _stays = LocationStay.__table__
 _moves = Movement.__table__
@@ -46,7 +54,7 @@ def span_level(start: datetime, end: datetime | None) -> int:
     return MAX_LEVEL
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One validated movement to append. Times are naive UTC (database time)."""
 
@@ -79,22 +87,20 @@ def append(session: Session, actor: Actor, entries: Sequence[Entry], *, now: dat
     ids = reserve_ids(session, _moves, len(entries))
     t = time_param(session)
     at_now = t(now)
-    execute_many(session, "INSERT INTO movements (id, prisoner_id, episode_id, site_id, from_location_id, to_location_id, kind, reason, "
-                 "escort, destination, corrects_id, correction, moved_at, recorded_at, recorded_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                 [(mid, e.prisoner_id, e.episode_id, e.site_id, e.from_location_id, e.to_location_id, e.kind, e.reason, e.escort,
-                   e.destination, e.corrects_id, e.correction, t(e.moved_at), at_now, actor.username) for e, mid in zip(entries, ids, strict=True)])
+    bulk_insert(session, "movements", MOVEMENT_COLUMNS,
+                [(mid, e.prisoner_id, e.episode_id, e.site_id, e.from_location_id, e.to_location_id, e.kind, e.reason, e.escort,
+                  e.destination, e.corrects_id, e.correction, t(e.moved_at), at_now, actor.username) for e, mid in zip(entries, ids, strict=True)])
 
     in_order = [(e, mid) for e, mid in zip(entries, ids, strict=True) if e.last_moved_at is None or e.moved_at >= e.last_moved_at]
     late = [e for e in entries if not (e.last_moved_at is None or e.moved_at >= e.last_moved_at)]
 
-    execute_many(session, "UPDATE location_stays SET end_at = ?, span_level = ? WHERE movement_id = ? AND end_at IS NULL",
-                 [(t(e.moved_at), span_level(e.last_moved_at, e.moved_at), e.last_movement_id) for e, _ in in_order if e.last_movement_id is not None])
-    execute_many(session, "INSERT INTO location_stays (movement_id, prisoner_id, site_id, location_id, start_at, end_at, span_level) "
-                 "VALUES (?,?,?,?,?,?,?)",
-                 [(mid, e.prisoner_id, e.site_id, e.to_location_id, t(e.moved_at), None, OPEN_LEVEL) for e, mid in in_order if e.to_location_id is not None])
-    execute_many(session, "UPDATE prisoners SET current_location_id = ?, away = ?, cell_id = ?, last_movement_id = ?, last_moved_at = ?, "
-                 "updated_at = ? WHERE id = ?",
-                 [(e.to_location_id, e.away, e.cell_id, mid, t(e.moved_at), at_now, e.prisoner_id) for e, mid in in_order])
+    bulk_update(session, "location_stays", ("movement_id", "bigint"), (("end_at", "timestamp"), ("span_level", "integer")),
+                [(t(e.moved_at), span_level(e.last_moved_at, e.moved_at), e.last_movement_id) for e, _ in in_order if e.last_movement_id is not None],
+                where="location_stays.end_at IS NULL")
+    bulk_insert(session, "location_stays", STAY_COLUMNS,
+                [(mid, e.prisoner_id, e.site_id, e.to_location_id, t(e.moved_at), None, OPEN_LEVEL) for e, mid in in_order if e.to_location_id is not None])
+    bulk_update(session, "prisoners", ("id", "bigint"), PERSON_COLUMNS,
+                [(e.to_location_id, e.away, e.cell_id, mid, t(e.moved_at), at_now, e.prisoner_id) for e, mid in in_order])
     for e in late:
         rebuild_person(session, e.prisoner_id, now=now)
 
@@ -109,9 +115,8 @@ def append(session: Session, actor: Actor, entries: Sequence[Entry], *, now: dat
 
 def _expire_people(session: Session, ids: set[int]) -> None:
     """The prisoner rows were updated in bulk: loaded copies must be read again."""
-    for pid in ids:
-        obj = session.identity_map.get(identity_key(Prisoner, pid))
-        if obj is not None:
+    for obj in [o for o in session.identity_map.values() if isinstance(o, Prisoner)]:
+        if obj.id in ids:
             session.expire(obj)
 
 
@@ -121,8 +126,10 @@ AUDIT_COLUMNS = ("movement", "prisoner", "kind", "from", "to", "moved_at", "reas
 def _audit(session: Session, actor: Actor, entries: Sequence[Entry], ids: list[int], codes: dict[int, str]) -> None:
     """One audit event per call: a single movement is an event on the person; a batch is one
     event on the site listing every movement it wrote (so a batch of thousands hashes once)."""
+    iso: dict[datetime, str] = {}
     rows = [[mid, e.prisoner_number, e.kind, codes.get(e.from_location_id) if e.from_location_id else None,
-             codes.get(e.to_location_id) if e.to_location_id else None, e.moved_at, e.reason, e.escort, e.destination,
+             codes.get(e.to_location_id) if e.to_location_id else None,
+             iso.get(e.moved_at) or iso.setdefault(e.moved_at, e.moved_at.isoformat(timespec="microseconds")), e.reason, e.escort, e.destination,
              e.correction, e.corrects_id] for e, mid in zip(entries, ids, strict=True)]
     if len(rows) == 1:
         e, row = entries[0], rows[0]
@@ -150,7 +157,7 @@ def rebuild_person(session: Session, prisoner_id: int, *, now: datetime) -> None
     moves = conn.execute(
         select(_moves.c.id, _moves.c.site_id, _moves.c.to_location_id, _moves.c.moved_at, _moves.c.kind)
         .where(_moves.c.prisoner_id == prisoner_id).order_by(_moves.c.moved_at, _moves.c.id)).all()
-    conn.execute(delete(_stays).where(_stays.c.prisoner_id == prisoner_id))
+    conn.execute(delete(_stays).where(_stays.c.movement_id.in_([m.id for m in moves])))
     stays = []
     for i, m in enumerate(moves):
         if m.to_location_id is None:

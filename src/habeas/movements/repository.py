@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session, aliased
 
 from habeas.models import CustodyEpisode, Location, Movement, Prisoner
@@ -88,9 +88,13 @@ def occupants_at(session: Session, location_ids: list[int], at: datetime) -> lis
     return out
 
 
-def movements_since(session: Session, site_id: int, since: datetime, *, recorded: bool = False, until: datetime | None = None) -> list[Movement]:
-    col = Movement.recorded_at if recorded else Movement.moved_at
-    q = select(Movement).where(Movement.site_id == site_id, col >= since)
+def movements_after(session: Session, site_id: int, mark: int, *, until: datetime | None = None) -> list[Movement]:
+    """Movements of the site recorded after movement ``mark`` (ids grow in recording order)."""
+    q = select(Movement).where(Movement.id > mark, Movement.site_id == site_id)
     if until is not None:
-        q = q.where(col <= until)
+        q = q.where(Movement.recorded_at <= until)
     return list(session.execute(q.order_by(Movement.moved_at, Movement.id)).scalars())
+
+
+def ledger_mark(session: Session) -> int:
+    return session.execute(select(func.coalesce(func.max(Movement.id), 0))).scalar_one()

@@ -133,7 +133,12 @@ def _check_corrected(session: Session, issues: IssueList, moves: list[MoveReques
 
 
 def _check_episode_start(session: Session, issues: IssueList, entries: list[ledger.Entry], people) -> None:
-    episodes = repo.admitted_at(session, (e.episode_id for e in entries))
+    """A movement in ledger order follows the admission (itself a movement); a correction dated
+    before the person's last movement must still follow the admission."""
+    early = [e for e in entries if e.last_moved_at is not None and e.moved_at < e.last_moved_at]
+    if not early:
+        return
+    episodes = repo.admitted_at(session, (e.episode_id for e in early))
     for i, e in enumerate(entries):
         admitted = episodes.get(e.episode_id)
         if admitted is not None and e.moved_at < admitted:
