@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, delete, select, union_all, update
+from sqlalchemy import bindparam, delete, select, union_all, update
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
@@ -195,16 +195,25 @@ def away_after(kind: str, to_location_id: int | None) -> str | None:
 
 # --- point in time -------------------------------------------------------------------------
 
-def stays_at(location_ids: Sequence[int], at: datetime):
-    """A statement selecting (prisoner_id, location_id, start_at, movement_id) of every stay in
-    one of ``location_ids`` that contains the instant ``at``."""
-    floor = datetime(1900, 1, 1)
+def _stays_at_statement():
     cols = (_stays.c.prisoner_id, _stays.c.location_id, _stays.c.start_at, _stays.c.movement_id)
-    ids = list(location_ids)
-    loc = _stays.c.location_id == ids[0] if len(ids) == 1 else _stays.c.location_id.in_(ids)
+    loc = _stays.c.location_id.in_(bindparam("ids", expanding=True))
+    at = bindparam("at")
     parts = [select(*cols).where(loc, _stays.c.span_level == OPEN_LEVEL, _stays.c.start_at <= at)]
-    for k, seconds in enumerate(LEVEL_SECONDS):
-        lower = max(at - timedelta(seconds=seconds), floor)
-        parts.append(select(*cols).where(loc, _stays.c.span_level == k, and_(_stays.c.start_at >= lower, _stays.c.start_at <= at),
-                                         _stays.c.end_at > at))
+    for k in range(len(LEVEL_SECONDS)):
+        parts.append(select(*cols).where(loc, _stays.c.span_level == k, _stays.c.start_at >= bindparam(f"lo{k}"),
+                                         _stays.c.start_at <= at, _stays.c.end_at > at))
     return union_all(*parts)
+
+
+# Built once: each query binds the locations and the instant (the compiled form is cached).
+STAYS_AT = _stays_at_statement()
+_FLOOR = datetime(1900, 1, 1)
+
+
+def stays_at_params(location_ids: Sequence[int], at: datetime) -> dict:
+    """Parameters of :data:`STAYS_AT`: every stay in one of ``location_ids`` that contains ``at``."""
+    params = {"ids": list(location_ids), "at": at}
+    for k, seconds in enumerate(LEVEL_SECONDS):
+        params[f"lo{k}"] = max(at - timedelta(seconds=seconds), _FLOOR)
+    return params

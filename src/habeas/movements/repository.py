@@ -10,7 +10,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session, aliased
 
 from habeas.models import CustodyEpisode, Location, Movement, Prisoner
-from habeas.movements.ledger import stays_at
+from habeas.movements.ledger import STAYS_AT, stays_at_params
 
 
 def _chunked(session: Session, model, column, values: Iterable, size: int = 900) -> list:
@@ -84,7 +84,18 @@ def occupants_at(session: Session, location_ids: list[int], at: datetime) -> lis
         return []
     out = []
     for i in range(0, len(location_ids), 400):
-        out.extend((r.prisoner_id, r.location_id, r.start_at) for r in session.execute(stays_at(location_ids[i : i + 400], at)))
+        out.extend((r.prisoner_id, r.location_id, r.start_at)
+                   for r in session.execute(STAYS_AT, stays_at_params(location_ids[i : i + 400], at)))
+    return out
+
+
+def names(session: Session, ids: Iterable[int]) -> dict[int, Row]:
+    """(id, prisoner_number, surname, given_names) by id."""
+    ids = list(ids)
+    out = {}
+    for i in range(0, len(ids), 900):
+        out.update((r.id, r) for r in session.execute(select(Prisoner.id, Prisoner.prisoner_number, Prisoner.surname, Prisoner.given_names)
+                                                      .where(Prisoner.id.in_(ids[i : i + 900]))))
     return out
 
 

@@ -252,10 +252,12 @@ class Occupant:
 def occupants_at(session: Session, site_id: int, location: Location, at: datetime | None = None) -> list[Occupant]:
     """Everyone in ``location`` or anywhere below it (a cell, a landing, a pavilion) at ``at``."""
     when = clock.db_time(at) if at else clock.db_time(clock.now())
-    subtree = sites_repo.subtree(session, site_id, location)
-    codes = {loc.id: loc.code for loc in subtree}
+    if location.type in PLACE_TYPES:  # nothing below a cell or a room
+        codes = {location.id: location.code}
+    else:
+        codes = sites_repo.subtree_codes(session, site_id, location)
     rows = repo.occupants_at(session, list(codes), when)
-    people = {p.id: p for p in repo.people(session, {r[0] for r in rows})}
+    people = repo.names(session, {r[0] for r in rows})
     out = [Occupant(pid, people[pid].prisoner_number, people[pid].surname, people[pid].given_names, codes[loc], since)
            for pid, loc, since in rows]
     out.sort(key=lambda o: (o.location, o.surname.casefold(), o.given_names.casefold(), o.prisoner_number))
