@@ -89,6 +89,19 @@ def occupants_at(session: Session, location_ids: list[int], at: datetime) -> lis
     return out
 
 
+_stays_sq = STAYS_AT.subquery("s")
+OCCUPANTS_AT = (select(Prisoner.id, Prisoner.prisoner_number, Prisoner.surname, Prisoner.given_names, _stays_sq.c.location_id,
+                       _stays_sq.c.start_at).select_from(_stays_sq).join(Prisoner, Prisoner.id == _stays_sq.c.prisoner_id))
+
+
+def occupants_with_names(session: Session, location_ids: list[int], at: datetime) -> list[Row]:
+    """(id, prisoner_number, surname, given_names, location_id, start_at) of everyone in the locations at ``at``."""
+    out: list[Row] = []
+    for i in range(0, len(location_ids), 400):
+        out.extend(session.execute(OCCUPANTS_AT, stays_at_params(location_ids[i : i + 400], at)).all())
+    return out
+
+
 def names(session: Session, ids: Iterable[int]) -> dict[int, Row]:
     """(id, prisoner_number, surname, given_names) by id."""
     ids = list(ids)

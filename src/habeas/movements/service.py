@@ -256,10 +256,8 @@ def occupants_at(session: Session, site_id: int, location: Location, at: datetim
         codes = {location.id: location.code}
     else:
         codes = sites_repo.subtree_codes(session, site_id, location)
-    rows = repo.occupants_at(session, list(codes), when)
-    people = repo.names(session, {r[0] for r in rows})
-    out = [Occupant(pid, people[pid].prisoner_number, people[pid].surname, people[pid].given_names, codes[loc], since)
-           for pid, loc, since in rows]
+    out = [Occupant(pid, number, surname, given, codes[loc], since)
+           for pid, number, surname, given, loc, since in repo.occupants_with_names(session, list(codes), when)]
     out.sort(key=lambda o: (o.location, o.surname.casefold(), o.given_names.casefold(), o.prisoner_number))
     return out
 
