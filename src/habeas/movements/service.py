@@ -147,7 +147,7 @@ def _check_episode_start(session: Session, issues: IssueList, entries: list[ledg
 
 
 def _check_capacity(session: Session, site_id: int, entries: list[ledger.Entry], locs: dict[int, Location]) -> None:
-    occ = Counter(sites_repo.occupancy(session, site_id))
+    occ = Counter(sites_repo.occupancy_of(session, locs))
     for e in entries:
         if e.from_location_id is not None:
             occ[e.from_location_id] -= 1
