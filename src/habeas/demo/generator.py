@@ -152,6 +152,14 @@ def _national_id(nationality: str, base: int, birth_year: int) -> str:
     return dui(base)
 
 
+def _add_months(d: date, months: int) -> date:
+    """Calendar months added (or taken away), the day clamped to the month's last."""
+    y, m = divmod(d.year * 12 + d.month - 1 + months, 12)
+    m += 1
+    last = (date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)).day
+    return date(y, m, min(d.day, last))
+
+
 def _add_years(d: date, years: int) -> date:
     try:
         return d.replace(year=d.year + years)
@@ -271,21 +279,24 @@ def _person(rng: random.Random, index: int, admitted: datetime, now: datetime, t
             arrested = _EXCEPTION_START + (admitted - timedelta(hours=6) - _EXCEPTION_START) * rng.random()
         arrested = arrested.replace(second=0, microsecond=0)
         issue = min(arrested.date() + timedelta(days=rng.randint(0, 3)), admitted_day)
-        # Some review dates passed after admission without a renewal: held without current basis.
+        # The basis on file is the latest order (renewed since the arrest), within the reference
+        # rules' maximum period (detention orders expire after 30 days, remand orders are reviewed
+        # within 6 months). Some lapsed after admission without a renewal: held without current basis.
         lapse_from = max(issue + timedelta(days=1), admitted_day)
         lapse_days = (today - timedelta(days=1) - lapse_from).days
-        if lapse_days >= 0 and rng.random() < (0.12 if kind == "detention_order" else 0.08):
-            review = lapse_from + timedelta(days=rng.randint(0, lapse_days))
-        else:
-            review = max(issue, today) + timedelta(days=rng.randint(7, 540))
+        lapsed = lapse_days >= 0 and rng.random() < (0.12 if kind == "detention_order" else 0.08)
         if kind == "detention_order":
-            basis = {"type": "detention_order", "reference": f"DO-{issue.year}-{index + 1:06d}", "issuing_authority": rng.choice(_INSTRUCCION),
-                     "issue_date": issue, "review_due": review}
+            due = lapse_from + timedelta(days=rng.randint(0, lapse_days)) if lapsed else today + timedelta(days=rng.randint(1, 30))
+            current = min(today, max(issue, due - timedelta(days=30)))
+            basis = {"type": "detention_order", "reference": f"DO-{current.year}-{index + 1:06d}", "issuing_authority": rng.choice(_INSTRUCCION),
+                     "issue_date": current, "expiry_date": due}
             reason = DETENTION_REASON
         else:
-            basis = {"type": "remand_order", "reference": f"RO-{issue.year}-{index + 1:06d}",
+            due = lapse_from + timedelta(days=rng.randint(0, lapse_days)) if lapsed else today + timedelta(days=rng.randint(7, 180))
+            current = min(today, max(issue, _add_months(due, -6) + timedelta(days=3)))  # month ends: stay within 6 months
+            basis = {"type": "remand_order", "reference": f"RO-{current.year}-{index + 1:06d}",
                      "issuing_authority": f"Juzgado {rng.choice(('Primero', 'Segundo', 'Tercero'))} de Paz de {place}",
-                     "issue_date": issue, "review_due": review}
+                     "issue_date": current, "review_due": due}
             reason = f"Remand pending trial ({rng.choice(_OFFENCES)})"
         legal_status = "remand"
 

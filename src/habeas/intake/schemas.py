@@ -47,8 +47,6 @@ class LegalBasisIn(_In):
             raise ValueError(f"review_due {self.review_due} is before issue_date {self.issue_date}")
         if self.expiry_date is not None and self.expiry_date < self.issue_date:
             raise ValueError(f"expiry_date {self.expiry_date} is before issue_date {self.issue_date}")
-        if self.type != "sentence" and self.review_due is None and self.expiry_date is None:
-            raise ValueError(f"a {self.type.replace('_', ' ')} needs a review_due or expiry_date")
         return self
 
 

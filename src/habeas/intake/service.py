@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
 from habeas.db import insert_with_ids
+from habeas.legal.service import OPEN_END, check_dates
 from habeas.movements import ledger
 from habeas.intake.manifest import check_facts, parse_manifest
 from habeas.intake.schemas import BookingIn
@@ -65,6 +66,21 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
         if source is not None:
             for issue in issues:
                 issue.setdefault("file", source)
+    # Review and expiry dates: filled in from the jurisdiction rules when missing, never beyond their maximum.
+    filled: list[list[tuple]] = []
+    for row, b in rows:
+        admitted = (clock.to_utc(b.admission.admitted_at) if b.admission.admitted_at else now_).date()
+        dates = []
+        for i, lb in enumerate(b.legal_bases):
+            review, expiry, problems = check_dates(lb, field="basis_" if source is not None else f"legal_bases[{i}].", row=row)
+            for pr in problems:
+                issues.add(pr["message"], field=pr["field"], row=row, file=source)
+            for name, d in (("review_due", review), ("expiry_date", expiry)):
+                if d is not None and d < admitted and getattr(lb, name) is None:
+                    issues.add(f"by the rules a {lb.type} issued {lb.issue_date} was due by {d}, before the admission: no current legal basis",
+                               field=("basis_" if source is not None else f"legal_bases[{i}].") + name, row=row, file=source)
+            dates.append((review, expiry))
+        filled.append(dates)
     keys = [(b.nationality, b.national_id) for _, b in rows if b.national_id]
     taken = prisoners_repo.existing_national_ids(session, keys) if keys else {}
     for row, b in rows:
@@ -94,8 +110,9 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
     numbers = [format_number(first + i) for i in range(len(rows))]
 
     prisoner_rows = []
-    for (_, b), number in zip(rows, numbers, strict=True):
+    for (_, b), number, dates in zip(rows, numbers, filled, strict=True):
         prisoner_rows.append({
+            "basis_until": max((expiry or OPEN_END) for _, expiry in dates),
             "prisoner_number": number, "surname": b.surname, "given_names": b.given_names,
             "surname_norm": normalise(b.surname), "given_names_norm": normalise(b.given_names),
             "date_of_birth": b.date_of_birth, "sex": b.sex, "nationality": b.nationality, "national_id": b.national_id,
@@ -126,11 +143,11 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
     )
 
     bases, marks, aliases, affs, toks, moves = [], [], [], [], [], []
-    for (_, b), pid, eid, ep, prow in zip(rows, ids, episode_ids, episode_rows, prisoner_rows, strict=True):
-        for lb in b.legal_bases:
+    for (_, b), pid, eid, ep, prow, dates in zip(rows, ids, episode_ids, episode_rows, prisoner_rows, filled, strict=True):
+        for lb, (review, expiry) in zip(b.legal_bases, dates, strict=True):
             bases.append({"episode_id": eid, "prisoner_id": pid, "type": lb.type, "reference": lb.reference,
-                          "issuing_authority": lb.issuing_authority, "issue_date": lb.issue_date, "review_due": lb.review_due,
-                          "expiry_date": lb.expiry_date, "status": "active", "created_at": now_db})
+                          "issuing_authority": lb.issuing_authority, "issue_date": lb.issue_date, "review_due": review,
+                          "expiry_date": expiry, "status": "active", "created_at": now_db})
         for m in b.marks:
             marks.append({"prisoner_id": pid, "kind": m.kind, "body_location": m.body_location, "description": m.description, "active": True, "created_at": now_db})
         for alias in b.aliases:

@@ -3,7 +3,9 @@
 from habeas.models.amendments import Amendment
 from habeas.models.audit import AuditEvent, AuditHead
 from habeas.models.base import Base
-from habeas.models.custody import CustodyEpisode, LegalBasis
+from habeas.models.custody import (
+    CustodyEpisode, LegalBasis, LegalBasisEvent, ReleaseCalculation, RemandPeriod, Sentence, SentenceAdjustment,
+)
 from habeas.models.movements import LocationStay, Movement
 from habeas.models.operations import CountLine, CountSession, CountSubmission, Incident, WelfareRequirement, WelfareRound
 from habeas.models.prisoners import Affiliation, DistinguishingMark, NameToken, Prisoner, PrisonerAlias, Sequence
@@ -12,6 +14,6 @@ from habeas.models.users import ApiToken, User
 
 __all__ = [
     "Affiliation", "Amendment", "ApiToken", "AuditEvent", "AuditHead", "Base", "CountLine", "CountSession",
-    "CountSubmission", "CustodyEpisode", "DistinguishingMark", "Incident", "LegalBasis", "Location", "LocationStay", "Movement", "NameToken", "Prisoner", "PrisonerAlias",
-    "Sequence", "Site", "User", "WelfareRequirement", "WelfareRound",
+    "CountSubmission", "CustodyEpisode", "DistinguishingMark", "Incident", "LegalBasis", "LegalBasisEvent", "Location", "LocationStay", "Movement", "NameToken", "Prisoner", "PrisonerAlias",
+    "ReleaseCalculation", "RemandPeriod", "Sentence", "SentenceAdjustment", "Sequence", "Site", "User", "WelfareRequirement", "WelfareRound",
 ]

@@ -19,6 +19,7 @@ class Prisoner(Base):
         Index("ix_prisoners_location", "current_location_id"),
         Index("ix_prisoners_site", "current_site_id", "in_custody"),
         Index("ix_prisoners_cell", "cell_id"),
+        Index("ix_prisoners_basis", "current_site_id", "basis_until"),
     )
 
     id: Mapped[int] = id_column()
@@ -41,6 +42,10 @@ class Prisoner(Base):
     # The cell the person is housed in: kept while they are out of it (exercise, court), so the
     # roll can say whose bed is empty and where they are.
     cell_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("locations.id"), nullable=True)
+    # The last day covered by a current legal basis (9999-12-31: no end date); NULL when the
+    # person has no active basis. Kept with every change of a basis, compared with today on
+    # every read: a lapse shows the day it happens, with no job to run.
+    basis_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     # Out of the site but still held (court, hospital, escaped); NULL when inside.
     away: Mapped[str | None] = mapped_column(String(16), nullable=True)
     # The person's latest movement in ledger order (moved_at, id): where the current state comes from.
