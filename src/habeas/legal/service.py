@@ -87,6 +87,10 @@ def check_dates(basis: LegalBasisIn, *, field: str = "", row: int | None = None)
         if latest and expiry > latest:
             problems.append({"row": row, "field": f"{field}expiry_date", "message":
                              f"expiry {expiry} is later than the rules allow for a {basis.type} issued {basis.issue_date} (at most {latest})"})
+    if rule.due != "none" and review is None and expiry is None:
+        name = "review_due" if rule.due == "review" else "expiry_date"
+        problems.append({"row": row, "field": f"{field}{name}", "message":
+                         f"a {basis.type.replace('_', ' ')} needs its {name.replace('_', ' ')} (the rules set no maximum to fill it in)"})
     return review, expiry, problems
 
 
@@ -121,12 +125,12 @@ def refresh_basis_until(session: Session, prisoner_ids) -> None:
         session.execute(update(Prisoner).where(Prisoner.id == pid).values(basis_until=until.get(pid)))
 
 
-def _event(session: Session, actor: Actor, lb: LegalBasis, action: str, from_status: str | None, reason: str, related: int | None = None) -> None:
+def log_event(session: Session, actor: Actor, lb: LegalBasis, action: str, from_status: str | None, reason: str, related: int | None = None) -> None:
     session.add(LegalBasisEvent(basis_id=lb.id, prisoner_id=lb.prisoner_id, action=action, from_status=from_status, to_status=lb.status,
                                 reason=reason, related_id=related, at=clock.db_time(clock.now()), actor=actor.username))
 
 
-def _move(lb: LegalBasis, to: str) -> str:
+def transition(lb: LegalBasis, to: str) -> str:
     if to not in TRANSITIONS[lb.status]:
         raise Conflict(f"legal basis {lb.id} ({lb.type} {lb.reference}) is {lb.status}: it cannot become {to}", code="bad_transition",
                        details={"basis": lb.id, "status": lb.status, "to": to})
@@ -164,7 +168,7 @@ def _insert(session: Session, actor: Actor, p: Prisoner, episode: CustodyEpisode
     lb = LegalBasis(episode_id=episode.id, prisoner_id=p.id, status="active", created_at=clock.db_time(clock.now()), **data)
     session.add(lb)
     session.flush()
-    _event(session, actor, lb, action, None, reason, related.id if related else None)
+    log_event(session, actor, lb, action, None, reason, related.id if related else None)
     refresh_basis_until(session, [p.id])
     record(session, actor, f"legal_basis.{action}", "prisoner", p.prisoner_number, after={"id": lb.id, **data, "reason": reason,
                                                                                      **({"replaces": related.id} if related else {})})
@@ -198,7 +202,7 @@ def supersede(session: Session, actor: Actor, number: str, basis_id: int, new: L
 
 
 def _replace(session: Session, actor: Actor, p: Prisoner, old: LegalBasis, new_in: LegalBasisIn, action: str, reason: str) -> LegalBasis:
-    before = _move(old, "superseded")
+    before = transition(old, "superseded")
     episode = session.get(CustodyEpisode, old.episode_id)
     if episode.status != "open":
         raise Conflict(f"the custody episode of basis {old.id} is closed", code="not_in_custody")
@@ -206,7 +210,7 @@ def _replace(session: Session, actor: Actor, p: Prisoner, old: LegalBasis, new_i
     old.superseded_by_id = new.id
     old.ended_at = clock.db_time(clock.now())
     old.end_reason = reason
-    _event(session, actor, old, action, before, reason, new.id)
+    log_event(session, actor, old, action, before, reason, new.id)
     refresh_basis_until(session, [p.id])
     return new
 
@@ -214,10 +218,10 @@ def _replace(session: Session, actor: Actor, p: Prisoner, old: LegalBasis, new_i
 def revoke(session: Session, actor: Actor, number: str, basis_id: int, *, reason: str) -> LegalBasis:
     reason = _reason(reason, "a revocation")
     p, lb = _basis(session, number, basis_id)
-    before = _move(lb, "revoked")
+    before = transition(lb, "revoked")
     lb.ended_at = clock.db_time(clock.now())
     lb.end_reason = reason
-    _event(session, actor, lb, "revoke", before, reason)
+    log_event(session, actor, lb, "revoke", before, reason)
     refresh_basis_until(session, [p.id])
     record(session, actor, "legal_basis.revoke", "prisoner", p.prisoner_number, after={"id": lb.id, "reason": reason})
     return lb

@@ -1,0 +1,315 @@
+"""Sentences, release dates and release.
+
+A person's sentences, remand periods and adjustments belong to their custody episode. Whenever
+one of them changes, the release date is calculated again (:mod:`habeas.legal.release`, pure)
+and the calculation is kept with its inputs and its line-by-line breakdown; the episode carries
+the latest release date, which the release-due list reads. Nothing is edited: a sentence is
+quashed, an adjustment withdrawn, a release in error undone by a re-admission, all with reasons.
+
+Release refuses anyone still held on another basis: the person's active legal bases must all be
+ended by this release (the sentence whose release date has come, a basis that lapsed, or the
+bases a court order names)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from habeas.audit.service import record
+from habeas.kit import clock
+from habeas.kit.context import Actor
+from habeas.kit.jsonutil import plain
+from habeas.kit.errors import Conflict, NotFound, ValidationFailed
+from habeas.legal import release as calc
+from habeas.legal import service as legal
+from habeas.models import CustodyEpisode, LegalBasis, Movement, Prisoner, ReleaseCalculation, RemandPeriod, Sentence, SentenceAdjustment
+from habeas.prisoners.service import get as get_prisoner
+
+
+def _episode(session: Session, number: str) -> tuple[Prisoner, CustodyEpisode]:
+    p = get_prisoner(session, number)
+    ep = legal.open_episode(session, p.id)
+    if ep is None:
+        raise Conflict(f"prisoner {p.prisoner_number} has no open custody episode", code="not_in_custody")
+    return p, ep
+
+
+def _reason(reason: str | None, what: str) -> str:
+    if not reason or not reason.strip():
+        raise ValidationFailed(f"{what} needs a reason", code="reason_required", details=[{"row": None, "field": "reason", "message": "required"}])
+    return reason.strip()
+
+
+# --- the case of an episode ------------------------------------------------------------------
+
+def _rows(session: Session, ep: CustodyEpisode):
+    sentences = list(session.execute(select(Sentence).where(Sentence.episode_id == ep.id, Sentence.status == "active").order_by(Sentence.id)).scalars())
+    periods = list(session.execute(select(RemandPeriod).where(RemandPeriod.episode_id == ep.id, RemandPeriod.active.is_(True))
+                                   .order_by(RemandPeriod.start)).scalars())
+    adjustments = list(session.execute(select(SentenceAdjustment).where(SentenceAdjustment.episode_id == ep.id, SentenceAdjustment.active.is_(True))
+                                       .order_by(SentenceAdjustment.id)).scalars())
+    return sentences, periods, adjustments
+
+
+def _term(y, m, d) -> calc.Term | None:
+    return None if y is None and m is None and d is None else calc.Term(y or 0, m or 0, d or 0)
+
+
+def case_of(ep: CustodyEpisode, sentences, periods, adjustments) -> calc.ReleaseCase:
+    return calc.ReleaseCase(
+        custody_start=ep.admitted_at.date(),
+        sentences=tuple(calc.Sentence(
+            key=s.key, sentence_date=s.sentence_date, term=None if s.life else calc.Term(s.years, s.months, s.days), life=s.life,
+            minimum_term=_term(s.minimum_years, s.minimum_months, s.minimum_days) if s.life else None,
+            consecutive_to=s.consecutive_to, start_date=s.start_date) for s in sentences),
+        remand_periods=tuple(calc.RemandPeriod(r.start, r.end) for r in periods),
+        adjustments=tuple(calc.Adjustment(a.kind, a.days, a.reason) for a in adjustments),
+    )
+
+
+def _inputs(case: calc.ReleaseCase) -> dict:
+    return {"custody_start": case.custody_start,
+            "sentences": [{k: v for k, v in asdict(s).items() if v not in (None, False)} for s in case.sentences],
+            "remand_periods": [asdict(r) for r in case.remand_periods],
+            "adjustments": [asdict(a) for a in case.adjustments]}
+
+
+def recalculate(session: Session, actor: Actor, p: Prisoner, ep: CustodyEpisode, trigger: str) -> ReleaseCalculation | None:
+    """Calculate the episode's release date again and keep the calculation. Invalid input raises
+    a ReleaseError naming the sentence and field (the caller's change is then not written)."""
+    sentences, periods, adjustments = _rows(session, ep)
+    if not sentences:
+        ep.release_date = None
+        ep.release_calculation_id = None
+        return None
+    rules = legal.jurisdiction()
+    case = case_of(ep, sentences, periods, adjustments)
+    result = calc.calculate(case, rules.sentences)
+    row = ReleaseCalculation(
+        prisoner_id=p.id, episode_id=ep.id, trigger=trigger[:200], release_date=result.release_date,
+        sentence_expiry=result.sentence_expiry, eligibility_date=result.eligibility_date, immediate=result.immediate, life=result.life,
+        beyond_calendar=result.beyond_calendar, release_year=result.release_year, rules_digest=rules.digest, inputs=plain(_inputs(case)),
+        lines=list(result.lines), computed_at=clock.db_time(clock.now()), computed_by=actor.username)
+    session.add(row)
+    session.flush()
+    ep.release_date = result.release_date
+    ep.release_calculation_id = row.id
+    record(session, actor, "release.calculate", "prisoner", p.prisoner_number,
+           after={"calculation": row.id, "trigger": trigger, "release_date": result.release_date, "eligibility_date": result.eligibility_date,
+                  "life": result.life, "beyond_calendar": result.beyond_calendar, "immediate": result.immediate})
+    return row
+
+
+# --- inputs ---------------------------------------------------------------------------------------
+
+def add_sentence(session: Session, actor: Actor, number: str, *, key: str, sentence_date: date, years: int = 0, months: int = 0,
+                 days: int = 0, life: bool = False, minimum: tuple[int, int, int] | None = None, consecutive_to: str | None = None,
+                 start_date: date | None = None, offence: str | None = None, court: str | None = None) -> ReleaseCalculation:
+    p, ep = _episode(session, number)
+    if any(s.key == key for s in _rows(session, ep)[0]):
+        raise Conflict(f"{p.prisoner_number} already has a sentence {key!r}", code="duplicate_sentence",
+                       details=[{"row": None, "field": "key", "message": "in use"}])
+    s = Sentence(prisoner_id=p.id, episode_id=ep.id, key=key, sentence_date=sentence_date, years=years, months=months, days=days, life=life,
+                 minimum_years=minimum[0] if minimum else None, minimum_months=minimum[1] if minimum else None,
+                 minimum_days=minimum[2] if minimum else None, consecutive_to=consecutive_to, start_date=start_date, offence=offence,
+                 court=court, status="active", created_at=clock.db_time(clock.now()), created_by=actor.username)
+    session.add(s)
+    session.flush()
+    record(session, actor, "sentence.add", "prisoner", p.prisoner_number, after={
+        "key": key, "sentence_date": sentence_date, "term": None if life else [years, months, days], "life": life, "minimum": minimum,
+        "consecutive_to": consecutive_to, "start_date": start_date, "offence": offence, "court": court})
+    return recalculate(session, actor, p, ep, f"sentence {key} added")
+
+
+def quash_sentence(session: Session, actor: Actor, number: str, key: str, reason: str) -> ReleaseCalculation | None:
+    reason = _reason(reason, "quashing a sentence")
+    p, ep = _episode(session, number)
+    s = next((s for s in _rows(session, ep)[0] if s.key == key), None)
+    if s is None:
+        raise NotFound(f"no active sentence {key!r} for {p.prisoner_number}", code="unknown_sentence")
+    s.status = "quashed"
+    record(session, actor, "sentence.quash", "prisoner", p.prisoner_number, after={"key": key, "reason": reason})
+    return recalculate(session, actor, p, ep, f"sentence {key} quashed: {reason}")
+
+
+def add_adjustment(session: Session, actor: Actor, number: str, *, kind: str, days: int, reason: str) -> ReleaseCalculation | None:
+    reason = _reason(reason, "an adjustment")
+    p, ep = _episode(session, number)
+    kinds = legal.jurisdiction().sentences.adjustments
+    if kind not in kinds:
+        raise ValidationFailed(f"adjustment kind must be one of {', '.join(kinds)}, not {kind!r}", code="unknown_adjustment",
+                               details=[{"row": None, "field": "kind", "message": "unknown"}])
+    a = SentenceAdjustment(prisoner_id=p.id, episode_id=ep.id, kind=kind, days=days, reason=reason, active=True,
+                           created_at=clock.db_time(clock.now()), created_by=actor.username)
+    session.add(a)
+    session.flush()
+    record(session, actor, "sentence.adjust", "prisoner", p.prisoner_number, after={"id": a.id, "kind": kind, "days": days, "reason": reason})
+    return recalculate(session, actor, p, ep, f"{kind} {days} days: {reason}")
+
+
+def withdraw_adjustment(session: Session, actor: Actor, number: str, adjustment_id: int, reason: str) -> ReleaseCalculation | None:
+    reason = _reason(reason, "withdrawing an adjustment")
+    p, ep = _episode(session, number)
+    a = session.get(SentenceAdjustment, adjustment_id)
+    if a is None or a.episode_id != ep.id or not a.active:
+        raise NotFound(f"no active adjustment {adjustment_id} for {p.prisoner_number}", code="unknown_adjustment")
+    a.active = False
+    record(session, actor, "sentence.adjustment_withdrawn", "prisoner", p.prisoner_number, after={"id": a.id, "reason": reason})
+    return recalculate(session, actor, p, ep, f"adjustment {a.id} withdrawn: {reason}")
+
+
+def add_remand_period(session: Session, actor: Actor, number: str, *, start: date, end: date, note: str | None = None) -> ReleaseCalculation | None:
+    p, ep = _episode(session, number)
+    if end < start:
+        raise ValidationFailed(f"remand period ends ({end}) before it starts ({start})", code="validation_failed",
+                               details=[{"row": None, "field": "end", "message": "before start"}])
+    if end > clock.today():
+        raise ValidationFailed("a remand period cannot end in the future", code="validation_failed", details=[{"row": None, "field": "end", "message": "future"}])
+    r = RemandPeriod(prisoner_id=p.id, episode_id=ep.id, start=start, end=end, note=note, active=True,
+                     created_at=clock.db_time(clock.now()), created_by=actor.username)
+    session.add(r)
+    session.flush()
+    record(session, actor, "sentence.remand_period", "prisoner", p.prisoner_number, after={"start": start, "end": end, "note": note})
+    return recalculate(session, actor, p, ep, f"remand period {start} to {end} recorded")
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+def calculation_out(c: ReleaseCalculation) -> dict:
+    return {"id": c.id, "trigger": c.trigger, "release_date": c.release_date, "sentence_expiry": c.sentence_expiry,
+            "eligibility_date": c.eligibility_date, "immediate": c.immediate, "life": c.life, "beyond_calendar": c.beyond_calendar,
+            "release_year": c.release_year, "lines": c.lines, "inputs": c.inputs, "computed_at": c.computed_at, "computed_by": c.computed_by}
+
+
+def release_record(session: Session, number: str) -> dict:
+    """Sentences, adjustments, remand periods and the latest calculation with its breakdown ("why this date"),
+    plus the earlier calculations."""
+    p = get_prisoner(session, number)
+    ep = legal.open_episode(session, p.id) or session.execute(
+        select(CustodyEpisode).where(CustodyEpisode.prisoner_id == p.id).order_by(CustodyEpisode.id.desc()).limit(1)).scalar_one_or_none()
+    if ep is None:
+        raise NotFound(f"prisoner {p.prisoner_number} has no custody episode", code="no_episode")
+    sentences = list(session.execute(select(Sentence).where(Sentence.episode_id == ep.id).order_by(Sentence.id)).scalars())
+    _, periods, adjustments = _rows(session, ep)
+    calcs = list(session.execute(select(ReleaseCalculation).where(ReleaseCalculation.episode_id == ep.id)
+                                 .order_by(ReleaseCalculation.id.desc())).scalars())
+    today = clock.today()
+    return {
+        "prisoner_number": p.prisoner_number, "episode": ep.id, "in_custody": p.in_custody,
+        "release_date": ep.release_date, "overdue": bool(p.in_custody and ep.release_date and ep.release_date < today),
+        "sentences": [{"key": s.key, "sentence_date": s.sentence_date, "term": None if s.life else [s.years, s.months, s.days], "life": s.life,
+                       "minimum": [s.minimum_years, s.minimum_months, s.minimum_days] if s.life and s.minimum_years is not None else None,
+                       "consecutive_to": s.consecutive_to, "start_date": s.start_date, "offence": s.offence, "court": s.court,
+                       "status": s.status} for s in sentences],
+        "remand_periods": [{"id": r.id, "start": r.start, "end": r.end, "note": r.note} for r in periods],
+        "adjustments": [{"id": a.id, "kind": a.kind, "days": a.days, "reason": a.reason} for a in adjustments],
+        "calculation": calculation_out(calcs[0]) if calcs else None,
+        "history": [{"id": c.id, "trigger": c.trigger, "release_date": c.release_date, "computed_at": c.computed_at, "computed_by": c.computed_by}
+                    for c in calcs],
+    }
+
+
+def release_due(session: Session, site_code: str, on: date | None = None) -> list[dict]:
+    """Everyone at the site whose release date is ``on`` or earlier and who is still held; those
+    past their date are overdue."""
+    from habeas.sites.service import get_site
+
+    site = get_site(session, site_code)
+    today = clock.today()
+    day = on or today
+    rows = session.execute(
+        select(Prisoner.prisoner_number, Prisoner.surname, Prisoner.given_names, CustodyEpisode.release_date, CustodyEpisode.release_calculation_id)
+        .join(CustodyEpisode, CustodyEpisode.id == Prisoner.current_episode_id)
+        .where(Prisoner.current_site_id == site.id, Prisoner.in_custody.is_(True), CustodyEpisode.release_date <= day)
+        .order_by(CustodyEpisode.release_date, Prisoner.prisoner_number)).all()
+    return [{"prisoner_number": r.prisoner_number, "surname": r.surname, "given_names": r.given_names, "release_date": r.release_date,
+             "overdue": r.release_date < today, "days_overdue": max(0, (today - r.release_date).days), "calculation": r.release_calculation_id}
+            for r in rows]
+
+
+# --- release and re-admission -------------------------------------------------------------------------
+
+def release(session: Session, actor: Actor, number: str, *, reason: str, end_bases: list[int] | None = None,
+            at: datetime | None = None) -> dict:
+    """Release the person: end the bases this release ends, refuse if any other basis still holds
+    them, record the release movement and close the episode."""
+    from habeas.movements.service import discharge
+
+    reason = _reason(reason, "a release")
+    p, ep = _episode(session, number)
+    today = clock.today()
+    active = list(session.execute(select(LegalBasis).where(LegalBasis.prisoner_id == p.id, LegalBasis.status == "active")).scalars())
+    named = set(end_bases or ())
+    unknown = named - {b.id for b in active}
+    if unknown:
+        raise NotFound(f"no active legal basis {sorted(unknown)[0]} for {p.prisoner_number}", code="unknown_basis")
+    ending, holding = [], []
+    for b in active:
+        lapsed = b.expiry_date is not None and b.expiry_date < today
+        served = b.type == "sentence" and ep.release_date is not None and ep.release_date <= today
+        (ending if b.id in named or lapsed or served else holding).append(b)
+    if holding:
+        b = holding[0]
+        why = " (the release date is " + str(ep.release_date) + ")" if b.type == "sentence" and ep.release_date else ""
+        raise Conflict(f"{p.prisoner_number} is still held on {b.type} {b.reference} by {b.issuing_authority}{why}: "
+                       "end that basis (court order) or wait for its date", code="still_held",
+                       details=[{"basis": x.id, "type": x.type, "reference": x.reference} for x in holding])
+    now = clock.db_time(clock.now())
+    for b in ending:
+        before = legal.transition(b, "ended")
+        b.ended_at = now
+        b.end_reason = reason
+        legal.log_event(session, actor, b, "end", before, f"released: {reason}")
+    discharge(session, actor, p, "release", reason=reason, moved_at=at)
+    legal.refresh_basis_until(session, [p.id])
+    record(session, actor, "release", "prisoner", p.prisoner_number, after={"episode": ep.id, "reason": reason, "bases_ended": [b.id for b in ending],
+                                                                           "release_date": ep.release_date})
+    return {"prisoner_number": p.prisoner_number, "episode": ep.id, "bases_ended": [b.id for b in ending], "released_at": ep.released_at}
+
+
+def readmit_after_error(session: Session, actor: Actor, number: str, *, reason: str, location: str | None = None) -> dict:
+    """Undo a release made in error: the episode is opened again, the bases the release ended are
+    reinstated, and a re-admission movement is recorded. The release stays in the record."""
+    from habeas.movements import ledger
+    from habeas.sites import repository as sites_repo
+
+    reason = _reason(reason, "a re-admission")
+    p = get_prisoner(session, number)
+    if p.in_custody:
+        raise Conflict(f"{p.prisoner_number} is in custody", code="in_custody")
+    ep = session.execute(select(CustodyEpisode).where(CustodyEpisode.prisoner_id == p.id).order_by(CustodyEpisode.id.desc()).limit(1)).scalar_one_or_none()
+    if ep is None or ep.status != "closed":
+        raise Conflict(f"{p.prisoner_number} has no closed custody episode to reopen", code="no_episode")
+    last = session.get(Movement, p.last_movement_id) if p.last_movement_id else None
+    if last is None or last.kind != "release":
+        raise Conflict(f"{p.prisoner_number} did not leave custody by a release (last movement: {last.kind if last else 'none'})",
+                       code="not_released")
+    site_id = ep.site_id
+    target = sites_repo.location_by_code(session, site_id, location) if location else sites_repo.reception(session, site_id)
+    if target is None:
+        raise NotFound(f"no location {location!r} at the site", code="unknown_location")
+    now = clock.db_time(clock.now())
+    ended = list(session.execute(select(LegalBasis).where(LegalBasis.episode_id == ep.id, LegalBasis.status == "ended",
+                                                          LegalBasis.ended_at >= last.moved_at)).scalars())
+    for b in ended:
+        before = legal.transition(b, "active")
+        b.ended_at = None
+        b.end_reason = None
+        legal.log_event(session, actor, b, "reinstate", before, f"release in error: {reason}")
+    released_at = ep.released_at
+    ep.status = "open"
+    ep.released_at = None
+    session.execute(update(Prisoner).where(Prisoner.id == p.id).values(
+        in_custody=True, current_site_id=site_id, current_episode_id=ep.id, updated_at=now))
+    session.flush()
+    ledger.append(session, actor, [ledger.Entry(
+        prisoner_id=p.id, prisoner_number=p.prisoner_number, episode_id=ep.id, site_id=site_id, from_location_id=None,
+        to_location_id=target.id, kind="admission", reason=f"re-admitted after a release in error: {reason}", moved_at=now,
+        last_movement_id=p.last_movement_id, last_moved_at=p.last_moved_at)], now=now)
+    legal.refresh_basis_until(session, [p.id])
+    record(session, actor, "custody.readmitted", "prisoner", p.prisoner_number,
+           before={"released_at": released_at}, after={"episode": ep.id, "reason": reason, "bases_reinstated": [b.id for b in ended]})
+    return {"prisoner_number": p.prisoner_number, "episode": ep.id, "bases_reinstated": [b.id for b in ended], "location": target.code}
