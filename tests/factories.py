@@ -76,6 +76,7 @@ site: {code: OPS, name: Operations test prison, timezone: America/El_Salvador, o
 locations:
   - {code: REC, type: reception, floor_area_m2: 60, capacity: {working: 20, max: 30}}
   - {code: VL1, type: video_link_room, room_use: court, floor_area_m2: 10, capacity: {working: 2, max: 3}}
+  - {code: VL2, type: video_link_room, room_use: legal_visit, floor_area_m2: 8, capacity: {working: 2, max: 2}}
   - {code: MED, type: medical_unit, floor_area_m2: 20, capacity: {working: 4, max: 4}}
   - code: P1
     type: pavilion

@@ -66,6 +66,7 @@ def api_router() -> APIRouter:
     from habeas.intake.endpoints import router as intake
     from habeas.legal.endpoints import router as legal
     from habeas.counts.endpoints import router as counts
+    from habeas.court.endpoints import router as court
     from habeas.incidents.endpoints import router as incidents
     from habeas.movements.endpoints import router as movements
     from habeas.roll.endpoints import router as roll
@@ -74,6 +75,6 @@ def api_router() -> APIRouter:
     from habeas.sites.endpoints import router as sites
 
     api = APIRouter()
-    for r in (auth, sites, prisoners, intake, legal, movements, roll, counts, incidents, welfare, audit):
+    for r in (auth, sites, prisoners, intake, legal, court, movements, roll, counts, incidents, welfare, audit):
         api.include_router(r)
     return api

@@ -57,3 +57,24 @@ def test_lapsed_basis_shows_without_any_job(client, tokens):
     due = client.get("/api/v1/sites/T1/legal/due", headers=auth(tokens["viewer"])).json()
     assert [d["prisoner_number"] for d in due["held_without_basis"]] == [number]
     assert client.get("/api/v1/sites/T1/legal/due", params={"days": -1}, headers=auth(tokens["viewer"])).status_code == 422
+
+
+def test_hearing_with_video_link_slots_over_http(client, tokens):
+    clock.freeze(T0)
+    number = _book(client, tokens["records"], {"type": "remand_order", "reference": "RO-5", "issuing_authority": "Juzgado", "issue_date": "2026-02-25"})
+    lg = auth(tokens["legal"])
+    case = client.post(f"/api/v1/prisoners/{number}/cases", json={"reference": "C-1", "court": "Juzgado 1", "charges": [{"offence": "extortion"}]},
+                       headers=lg).json()
+    body = {"mode": "video_link", "starts_at": "2026-03-03T15:00:00Z", "ends_at": "2026-03-03T15:30:00Z",
+            "slots": [{"slot": "main", "starts_at": "2026-03-03T15:00:00Z", "ends_at": "2026-03-03T15:30:00Z", "room": "VL1"},
+                      {"slot": "post", "starts_at": "2026-03-03T14:00:00Z", "ends_at": "2026-03-03T14:20:00Z", "room": "VL1"}]}
+    r = client.post(f"/api/v1/cases/{case['id']}/hearings", json=body, headers=lg)
+    assert r.status_code == 422 and "post slot must start after" in r.text
+    body["slots"] = body["slots"][:1]
+    r = client.post(f"/api/v1/cases/{case['id']}/hearings", json=body, headers=lg)
+    assert r.status_code == 201
+    r = client.post(f"/api/v1/cases/{case['id']}/hearings", json=body, headers=lg)
+    assert r.status_code == 409 and r.json()["error"]["code"] in ("room_double_booked", "person_double_booked")
+    day = client.get("/api/v1/sites/T1/hearings", params={"on": "2026-03-03"}, headers=auth(tokens["viewer"])).json()
+    assert [h["slots"][0]["room"] for h in day] == ["VL1"]
+    assert client.post(f"/api/v1/cases/{case['id']}/hearings", json=body, headers=auth(tokens["operations"])).status_code == 403

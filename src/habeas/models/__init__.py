@@ -3,6 +3,7 @@
 from habeas.models.amendments import Amendment
 from habeas.models.audit import AuditEvent, AuditHead
 from habeas.models.base import Base
+from habeas.models.court import Charge, CourtCase, Hearing, RoomBlock, RoomBooking
 from habeas.models.custody import (
     CustodyEpisode, LegalBasis, LegalBasisEvent, ReleaseCalculation, RemandPeriod, Sentence, SentenceAdjustment,
 )
@@ -13,7 +14,7 @@ from habeas.models.sites import Location, Site
 from habeas.models.users import ApiToken, User
 
 __all__ = [
-    "Affiliation", "Amendment", "ApiToken", "AuditEvent", "AuditHead", "Base", "CountLine", "CountSession",
+    "Affiliation", "Amendment", "ApiToken", "AuditEvent", "AuditHead", "Base", "Charge", "CourtCase", "Hearing", "RoomBlock", "RoomBooking", "CountLine", "CountSession",
     "CountSubmission", "CustodyEpisode", "DistinguishingMark", "Incident", "LegalBasis", "LegalBasisEvent", "Location", "LocationStay", "Movement", "NameToken", "Prisoner", "PrisonerAlias",
     "ReleaseCalculation", "RemandPeriod", "Sentence", "SentenceAdjustment", "Sequence", "Site", "User", "WelfareRequirement", "WelfareRound",
 ]
