@@ -23,6 +23,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('rules_files',
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('source', sa.String(length=300), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('first_used_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('digest', name=op.f('pk_rules_files'))
+    )
     op.create_table('release_calculations',
     sa.Column('id', BIG_ID, autoincrement=True, nullable=False),
     sa.Column('prisoner_id', BIG_ID, nullable=False),
@@ -164,6 +173,7 @@ def _derive_basis_until() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('rules_files')
     with op.batch_alter_table('prisoners', schema=None) as batch_op:
         batch_op.drop_index('ix_prisoners_basis')
         batch_op.drop_column('basis_until')

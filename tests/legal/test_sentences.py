@@ -15,7 +15,7 @@ from habeas.kit import clock
 from habeas.kit.errors import Conflict, ValidationFailed
 from habeas.legal import service as legal
 from habeas.legal import sentences
-from habeas.models import CustodyEpisode, Movement, Prisoner, ReleaseCalculation
+from habeas.models import CustodyEpisode, Movement, Prisoner, ReleaseCalculation, SentenceAdjustment
 
 from tests import factories as f
 
@@ -113,3 +113,31 @@ def test_release_in_error_is_undone_by_a_recorded_readmission(sessions, convicte
         assert [e.action for e in legal.basis_history(s, convicted)] == ["end", "reinstate"]
     with pytest.raises(Conflict), sessions.begin() as s:
         sentences.readmit_after_error(s, f.ACTOR, convicted, reason="again")
+
+
+def test_recalculating_a_site_gives_the_same_dates_and_explains_them_on_read(sessions, convicted):
+    with sessions.begin() as s:
+        one = sentences.add_sentence(s, f.ACTOR, convicted, key="S1", sentence_date=date(2025, 3, 2), years=3)
+        sentences.add_adjustment(s, f.ACTOR, convicted, kind="added_days", days=4, reason="adjudication")
+        before = sentences.release_record(s, convicted)["calculation"]
+    with sessions.begin() as s:
+        out = sentences.recalculate_site(s, f.ACTOR, "T1", trigger="rules reviewed")
+    assert out["calculated"] == 1 and one.id
+    with sessions() as s:
+        after = sentences.release_record(s, convicted)["calculation"]
+    assert after["id"] != before["id"] and after["release_date"] == before["release_date"]
+    assert after["lines"] == before["lines"]  # worked out again from the stored inputs and rules
+
+
+def test_a_site_recalculation_with_a_bad_case_writes_nothing(sessions, convicted):
+    with sessions.begin() as s:
+        sentences.add_sentence(s, f.ACTOR, convicted, key="S1", sentence_date=date(2025, 3, 2), years=3)
+        sentences.add_adjustment(s, f.ACTOR, convicted, kind="remission", days=5, reason="conduct")
+    # an adjustment kind the rules no longer know (as after a change of the rules file)
+    with sessions.begin() as s:
+        s.execute(SentenceAdjustment.__table__.update().values(kind="gone"))
+    with pytest.raises(ValidationFailed) as err, sessions.begin() as s:
+        sentences.recalculate_site(s, f.ACTOR, "T1")
+    assert convicted in err.value.details[0]["message"]
+    with sessions() as s:
+        assert len(s.execute(select(ReleaseCalculation)).scalars().all()) == 2

@@ -86,6 +86,7 @@ def recalculate(session: Session, actor: Actor, p: Prisoner, ep: CustodyEpisode,
         ep.release_calculation_id = None
         return None
     rules = legal.jurisdiction()
+    legal.remember_rules(session, rules)
     case = case_of(ep, sentences, periods, adjustments)
     result = calc.calculate(case, rules.sentences)
     row = ReleaseCalculation(
@@ -178,10 +179,42 @@ def add_remand_period(session: Session, actor: Actor, number: str, *, start: dat
 
 # --- reading --------------------------------------------------------------------------------------
 
-def calculation_out(c: ReleaseCalculation) -> dict:
+def case_from_inputs(inputs: dict) -> calc.ReleaseCase:
+    """The case a calculation was made from, rebuilt from its stored inputs."""
+    d = date.fromisoformat
+
+    def term(t):
+        return calc.Term(**t) if t else None
+
+    return calc.ReleaseCase(
+        custody_start=d(inputs["custody_start"]),
+        sentences=tuple(calc.Sentence(key=x["key"], sentence_date=d(x["sentence_date"]), term=term(x.get("term")), life=x.get("life", False),
+                                      minimum_term=term(x.get("minimum_term")), consecutive_to=x.get("consecutive_to"),
+                                      start_date=d(x["start_date"]) if x.get("start_date") else None) for x in inputs["sentences"]),
+        remand_periods=tuple(calc.RemandPeriod(d(r["start"]), d(r["end"])) for r in inputs["remand_periods"]),
+        adjustments=tuple(calc.Adjustment(a["kind"], a["days"], a.get("reason", "")) for a in inputs["adjustments"]),
+    )
+
+
+def lines_of(session: Session, c: ReleaseCalculation) -> list[str]:
+    """The breakdown of a calculation: kept with it, or (bulk recalculations) worked out again from
+    its inputs and the very rules file it used."""
+    if c.lines:
+        return list(c.lines)
+    rules = legal.rules_by_digest(session, c.rules_digest)
+    if rules is None:
+        return ["(the rules file of this calculation is not on record)"]
+    return list(calc.explain(case_from_inputs(c.inputs), rules.sentences))
+
+
+def calculation_out(c: ReleaseCalculation, session: Session | None = None) -> dict:
+    if session is not None and not c.lines:
+        c_lines = lines_of(session, c)
+    else:
+        c_lines = c.lines
     return {"id": c.id, "trigger": c.trigger, "release_date": c.release_date, "sentence_expiry": c.sentence_expiry,
             "eligibility_date": c.eligibility_date, "immediate": c.immediate, "life": c.life, "beyond_calendar": c.beyond_calendar,
-            "release_year": c.release_year, "lines": c.lines, "inputs": c.inputs, "computed_at": c.computed_at, "computed_by": c.computed_by}
+            "release_year": c.release_year, "lines": c_lines, "inputs": c.inputs, "computed_at": c.computed_at, "computed_by": c.computed_by}
 
 
 def release_record(session: Session, number: str) -> dict:
@@ -206,7 +239,7 @@ def release_record(session: Session, number: str) -> dict:
                        "status": s.status} for s in sentences],
         "remand_periods": [{"id": r.id, "start": r.start, "end": r.end, "note": r.note} for r in periods],
         "adjustments": [{"id": a.id, "kind": a.kind, "days": a.days, "reason": a.reason} for a in adjustments],
-        "calculation": calculation_out(calcs[0]) if calcs else None,
+        "calculation": calculation_out(calcs[0], session) if calcs else None,
         "history": [{"id": c.id, "trigger": c.trigger, "release_date": c.release_date, "computed_at": c.computed_at, "computed_by": c.computed_by}
                     for c in calcs],
     }
@@ -313,3 +346,94 @@ def readmit_after_error(session: Session, actor: Actor, number: str, *, reason: 
     record(session, actor, "custody.readmitted", "prisoner", p.prisoner_number,
            before={"released_at": released_at}, after={"episode": ep.id, "reason": reason, "bases_reinstated": [b.id for b in ended]})
     return {"prisoner_number": p.prisoner_number, "episode": ep.id, "bases_reinstated": [b.id for b in ended], "location": target.code}
+
+
+# --- recalculating a whole site ------------------------------------------------------------------
+
+def recalculate_site(session: Session, actor: Actor, site_code: str, *, trigger: str = "recalculation of the site",
+                     progress=None) -> dict:
+    """Calculate again the release date of everyone held at the site with a sentence (after a
+    change of the rules file, say). All or nothing: any case in error is reported with the
+    person and nothing is written. The breakdowns are worked out on read from each calculation's
+    inputs and its rules file, so the batch stores results, not text."""
+    import gc
+    from collections import defaultdict
+
+    from habeas.db import bulk_insert, bulk_update, reserve_ids, time_param
+    from habeas.kit.jsonutil import canonical
+    from habeas.sites.service import get_site
+
+    site = get_site(session, site_code)
+    rules = legal.jurisdiction()
+    legal.remember_rules(session, rules)
+    eps = session.execute(select(CustodyEpisode.id, CustodyEpisode.prisoner_id, CustodyEpisode.admitted_at, Prisoner.prisoner_number)
+                          .join(Prisoner, Prisoner.current_episode_id == CustodyEpisode.id)
+                          .where(Prisoner.current_site_id == site.id, Prisoner.in_custody.is_(True), CustodyEpisode.status == "open")).all()
+    ids = [e.id for e in eps]
+    by_sent, by_rem, by_adj = defaultdict(list), defaultdict(list), defaultdict(list)
+    for i in range(0, len(ids), 900):
+        chunk = ids[i : i + 900]
+        for r in session.execute(select(Sentence.episode_id, Sentence.key, Sentence.sentence_date, Sentence.years, Sentence.months, Sentence.days,
+                                        Sentence.life, Sentence.minimum_years, Sentence.minimum_months, Sentence.minimum_days,
+                                        Sentence.consecutive_to, Sentence.start_date)
+                                 .where(Sentence.episode_id.in_(chunk), Sentence.status == "active").order_by(Sentence.id)):
+            by_sent[r.episode_id].append(r)
+        for r in session.execute(select(RemandPeriod.episode_id, RemandPeriod.start, RemandPeriod.end)
+                                 .where(RemandPeriod.episode_id.in_(chunk), RemandPeriod.active.is_(True)).order_by(RemandPeriod.start)):
+            by_rem[r.episode_id].append(r)
+        for r in session.execute(select(SentenceAdjustment.episode_id, SentenceAdjustment.kind, SentenceAdjustment.days, SentenceAdjustment.reason)
+                                 .where(SentenceAdjustment.episode_id.in_(chunk), SentenceAdjustment.active.is_(True)).order_by(SentenceAdjustment.id)):
+            by_adj[r.episode_id].append(r)
+    if progress:
+        progress("loaded", len(eps), len(eps))
+    todo = [e for e in eps if by_sent.get(e.id)]
+    results, errors = [], []
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for e in todo:
+            case = calc.ReleaseCase(
+                custody_start=e.admitted_at.date(),
+                sentences=tuple(calc.Sentence(
+                    key=x.key, sentence_date=x.sentence_date, term=None if x.life else calc.Term(x.years, x.months, x.days), life=x.life,
+                    minimum_term=_term(x.minimum_years, x.minimum_months, x.minimum_days) if x.life else None,
+                    consecutive_to=x.consecutive_to, start_date=x.start_date) for x in by_sent[e.id]),
+                remand_periods=tuple(calc.RemandPeriod(r.start, r.end) for r in by_rem.get(e.id, ())),
+                adjustments=tuple(calc.Adjustment(a.kind, a.days, a.reason) for a in by_adj.get(e.id, ())))
+            try:
+                results.append((e, case, calc.calculate(case, rules.sentences)))
+            except calc.ReleaseError as exc:
+                errors.append({"row": None, "field": getattr(exc, "field", None), "message": f"{e.prisoner_number}: {exc.message}"})
+    finally:
+        if enabled:
+            gc.enable()
+    if errors:
+        raise ValidationFailed(f"{len(errors)} release date(s) cannot be calculated: nothing was written", code="release_invalid", details=errors)
+    if progress:
+        progress("calculated", len(results), len(results))
+    t = time_param(session)
+    now = clock.db_time(clock.now())
+    calc_ids = reserve_ids(session, ReleaseCalculation.__table__, len(results))
+    is_pg = session.connection().dialect.name == "postgresql"
+
+    def dv(d):
+        return d if is_pg or d is None else d.isoformat()
+
+    rows = []
+    for cid, (e, case, r) in zip(calc_ids, results, strict=True):
+        inputs = canonical(_inputs(case))
+        rows.append((cid, e.prisoner_id, e.id, trigger[:200], dv(r.release_date), dv(r.sentence_expiry), dv(r.eligibility_date), r.immediate, r.life,
+                     r.beyond_calendar, r.release_year, rules.digest, inputs, "[]", t(now), actor.username))
+    bulk_insert(session, "release_calculations", (
+        ("id", "bigint"), ("prisoner_id", "bigint"), ("episode_id", "bigint"), ("trigger", "text"), ("release_date", "date"),
+        ("sentence_expiry", "date"), ("eligibility_date", "date"), ("immediate", "boolean"), ("life", "boolean"), ("beyond_calendar", "boolean"),
+        ("release_year", "integer"), ("rules_digest", "text"), ("inputs", "json" if is_pg else "text"), ("lines", "json" if is_pg else "text"),
+        ("computed_at", "timestamp"), ("computed_by", "text")), rows)
+    bulk_update(session, "custody_episodes", ("id", "bigint"), (("release_date", "date"), ("release_calculation_id", "bigint")),
+                [(dv(r.release_date), cid, e.id) for cid, (e, _, r) in zip(calc_ids, results, strict=True)])
+    record(session, actor, "release.recalculate_site", "site", site.code, after={"trigger": trigger, "calculated": len(results),
+                                                                                "rules": rules.digest, "first": calc_ids[0] if calc_ids else None,
+                                                                                "last": calc_ids[-1] if calc_ids else None})
+    if progress:
+        progress("written", len(results), len(results))
+    return {"site": site.code, "calculated": len(results), "rules": rules.digest}

@@ -67,6 +67,36 @@ def jurisdiction() -> rules_mod.JurisdictionRules:
     return _load(str(p), mtime)
 
 
+def remember_rules(session: Session, rules: rules_mod.JurisdictionRules) -> None:
+    """Keep the rules file a calculation uses, whole, under its digest (once)."""
+    from habeas.models import RulesFile
+
+    if session.get(RulesFile, rules.digest) is not None:
+        return
+    data = rules_path().read_bytes()
+    if rules_mod.parse_rules(data, rules.source).digest != rules.digest:  # changed on disk since it was read
+        raise Conflict("the jurisdiction rules file changed while in use: try again", code="rules_changed")
+    session.add(RulesFile(digest=rules.digest, code=rules.code, name=rules.name, source=rules.source, text=data.decode("utf-8"),
+                          first_used_at=clock.db_time(clock.now())))
+    session.flush()
+
+
+@lru_cache(maxsize=16)
+def _parse_stored(digest: str, text: str) -> rules_mod.JurisdictionRules:
+    return rules_mod.parse_rules(text.encode("utf-8"), f"rules {digest[:12]}")
+
+
+def rules_by_digest(session: Session, digest: str) -> rules_mod.JurisdictionRules | None:
+    """The rules file a past calculation used, as it was then."""
+    from habeas.models import RulesFile
+
+    current = jurisdiction()
+    if current.digest == digest:
+        return current
+    row = session.get(RulesFile, digest)
+    return _parse_stored(digest, row.text) if row else None
+
+
 def check_dates(basis: LegalBasisIn, *, field: str = "", row: int | None = None) -> tuple[date | None, date | None, list[dict]]:
     """Fill in and check a basis's review-due or expiry date against the rules: a missing date
     becomes the latest lawful one; a date beyond the maximum period is refused. Returns

@@ -5,7 +5,7 @@ from habeas.models.audit import AuditEvent, AuditHead
 from habeas.models.base import Base
 from habeas.models.court import Charge, CourtCase, Hearing, RoomBlock, RoomBooking
 from habeas.models.custody import (
-    CustodyEpisode, LegalBasis, LegalBasisEvent, ReleaseCalculation, RemandPeriod, Sentence, SentenceAdjustment,
+    CustodyEpisode, LegalBasis, LegalBasisEvent, ReleaseCalculation, RemandPeriod, RulesFile, Sentence, SentenceAdjustment,
 )
 from habeas.models.movements import LocationStay, Movement
 from habeas.models.operations import CountLine, CountSession, CountSubmission, Incident, WelfareRequirement, WelfareRound
@@ -16,5 +16,5 @@ from habeas.models.users import ApiToken, User
 __all__ = [
     "Affiliation", "Amendment", "ApiToken", "AuditEvent", "AuditHead", "Base", "Charge", "CourtCase", "Hearing", "RoomBlock", "RoomBooking", "CountLine", "CountSession",
     "CountSubmission", "CustodyEpisode", "DistinguishingMark", "Incident", "LegalBasis", "LegalBasisEvent", "Location", "LocationStay", "Movement", "NameToken", "Prisoner", "PrisonerAlias",
-    "ReleaseCalculation", "RemandPeriod", "Sentence", "SentenceAdjustment", "Sequence", "Site", "User", "WelfareRequirement", "WelfareRound",
+    "ReleaseCalculation", "RemandPeriod", "RulesFile", "Sentence", "SentenceAdjustment", "Sequence", "Site", "User", "WelfareRequirement", "WelfareRound",
 ]

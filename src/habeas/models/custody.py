@@ -168,3 +168,17 @@ class ReleaseCalculation(Base):
     lines: Mapped[list] = mapped_column(Json)
     computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     computed_by: Mapped[str] = mapped_column(String(80))
+
+
+class RulesFile(Base):
+    """Each jurisdiction rules file a calculation used, kept whole by its digest, so any past
+    calculation can be explained again exactly, whatever the file says today."""
+
+    __tablename__ = "rules_files"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    first_used_at: Mapped[datetime] = mapped_column(UtcDateTime)
