@@ -148,11 +148,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('superseded_by_id', BIG_ID, nullable=True))
         batch_op.add_column(sa.Column('ended_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('end_reason', sa.Text(), nullable=True))
+        batch_op.create_index('ix_legal_bases_status_review', ['status', 'review_due'], unique=False)
+        batch_op.create_index('ix_legal_bases_status_expiry', ['status', 'expiry_date'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_legal_bases_superseded_by_id_legal_bases'), 'legal_bases', ['superseded_by_id'], ['id'])
 
     with op.batch_alter_table('prisoners', schema=None) as batch_op:
         batch_op.add_column(sa.Column('basis_until', sa.Date(), nullable=True))
         batch_op.create_index('ix_prisoners_basis', ['current_site_id', 'basis_until'], unique=False)
+        batch_op.create_index('ix_prisoners_episode', ['current_episode_id'], unique=False)
 
     _derive_basis_until()
 
@@ -175,11 +178,14 @@ def _derive_basis_until() -> None:
 def downgrade() -> None:
     op.drop_table('rules_files')
     with op.batch_alter_table('prisoners', schema=None) as batch_op:
+        batch_op.drop_index('ix_prisoners_episode')
         batch_op.drop_index('ix_prisoners_basis')
         batch_op.drop_column('basis_until')
 
     with op.batch_alter_table('legal_bases', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_legal_bases_superseded_by_id_legal_bases'), type_='foreignkey')
+        batch_op.drop_index('ix_legal_bases_status_expiry')
+        batch_op.drop_index('ix_legal_bases_status_review')
         batch_op.drop_column('end_reason')
         batch_op.drop_column('ended_at')
         batch_op.drop_column('superseded_by_id')

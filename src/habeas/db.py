@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -173,6 +173,25 @@ def bulk_update(session: Session, table: str, key: tuple[str, str], columns: Seq
     names = ", ".join(c for c, _ in every)
     conn.exec_driver_sql(f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({names}) WHERE {table}.{key[0]} = v.{key[0]}{extra}",
                          tuple(list(col) for col in zip(*rows, strict=True)))
+
+
+def fetch_all(session: Session, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of a read straight through the driver (``?`` placeholders), for reads of a whole
+    population where per-row processing would dominate. Dates and times come back as the driver
+    gives them: text on SQLite (see :func:`as_date`), date objects on PostgreSQL."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        sql = sql.replace("?", "%s")
+    return conn.exec_driver_sql(sql, params).fetchall()
+
+
+def as_date(value) -> date | None:
+    """A date from :func:`fetch_all` on any engine (a date, a datetime, or ISO text)."""
+    if value is None or type(value) is date:
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    return date.fromisoformat(value[:10])
 
 
 def time_param(session: Session):

@@ -141,3 +141,27 @@ def test_a_site_recalculation_with_a_bad_case_writes_nothing(sessions, convicted
     assert convicted in err.value.details[0]["message"]
     with sessions() as s:
         assert len(s.execute(select(ReleaseCalculation)).scalars().all()) == 2
+
+
+def test_inputs_written_directly_are_the_same_json():
+    import json
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from habeas.legal import release as calc
+
+    text = st.text(max_size=12)
+    day = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 1, 1))
+    term = st.builds(calc.Term, st.integers(0, 1500), st.integers(0, 11), st.integers(0, 400))
+    sentence = st.builds(calc.Sentence, text, day, st.none() | term, st.booleans(), st.none() | term, st.none() | text, st.none() | day)
+    case = st.builds(calc.ReleaseCase, day, st.lists(sentence, max_size=4).map(tuple),
+                     st.lists(st.builds(calc.RemandPeriod, day, day), max_size=2).map(tuple), st.none(),
+                     st.lists(st.builds(calc.Adjustment, text, st.integers(0, 999), text), max_size=2).map(tuple))
+
+    @settings(max_examples=200, deadline=None)
+    @given(case)
+    def check(c):
+        assert json.loads(sentences.inputs_json(c)) == sentences._inputs(c)
+
+    check()

@@ -121,7 +121,7 @@ _DAYS_PER_YEAR = 365.2425
 # --------------------------------------------------------------------------------------- inputs
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Term:
     """A length of time as a court states it: years, months and days (each zero or more)."""
 
@@ -137,7 +137,7 @@ class Term:
         return " ".join(parts) or "0 days"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sentence:
     """One sentence. ``term`` for a determinate sentence, or ``life=True`` (with an optional
     ``minimum_term``). ``consecutive_to`` names the sentence it follows; otherwise it is
@@ -152,7 +152,7 @@ class Sentence:
     start_date: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RemandPeriod:
     """Days on remand, first and last day both counted."""
 
@@ -160,7 +160,7 @@ class RemandPeriod:
     end: date
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Adjustment:
     """Days of one adjustment kind (named in the rules), always zero or more; the kind gives the sign."""
 
@@ -169,7 +169,7 @@ class Adjustment:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReleaseCase:
     """Everything the calculation needs about one person's custody episode."""
 

@@ -12,7 +12,7 @@ bases a court order names)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from json.encoder import encode_basestring as _quote  # the C string encoder
 from datetime import date, datetime
 
 from sqlalchemy import select, update
@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from habeas.audit.service import record
 from habeas.kit import clock
 from habeas.kit.context import Actor
-from habeas.kit.jsonutil import plain
 from habeas.kit.errors import Conflict, NotFound, ValidationFailed
 from habeas.legal import release as calc
 from habeas.legal import service as legal
@@ -70,11 +69,55 @@ def case_of(ep: CustodyEpisode, sentences, periods, adjustments) -> calc.Release
     )
 
 
+def _term_dict(t: calc.Term) -> dict:
+    return {"years": t.years, "months": t.months, "days": t.days}
+
+
 def _inputs(case: calc.ReleaseCase) -> dict:
-    return {"custody_start": case.custody_start,
-            "sentences": [{k: v for k, v in asdict(s).items() if v not in (None, False)} for s in case.sentences],
-            "remand_periods": [asdict(r) for r in case.remand_periods],
-            "adjustments": [asdict(a) for a in case.adjustments]}
+    """The case as plain JSON data (read back by :func:`case_from_inputs`)."""
+    out = []
+    for s in case.sentences:
+        d: dict = {"key": s.key, "sentence_date": s.sentence_date.isoformat()}
+        if s.term is not None:
+            d["term"] = _term_dict(s.term)
+        if s.life:
+            d["life"] = True
+        if s.minimum_term is not None:
+            d["minimum_term"] = _term_dict(s.minimum_term)
+        if s.consecutive_to is not None:
+            d["consecutive_to"] = s.consecutive_to
+        if s.start_date is not None:
+            d["start_date"] = s.start_date.isoformat()
+        out.append(d)
+    return {"custody_start": case.custody_start.isoformat(), "sentences": out,
+            "remand_periods": [{"start": r.start.isoformat(), "end": r.end.isoformat()} for r in case.remand_periods],
+            "adjustments": [{"kind": a.kind, "days": a.days, "reason": a.reason} for a in case.adjustments]}
+
+
+def inputs_json(case: calc.ReleaseCase) -> str:
+    """:func:`_inputs` as JSON text, written directly (a whole site's worth in a moment); only
+    the free text goes through the JSON string encoder."""
+    q = _quote
+    parts = []
+    for s in case.sentences:
+        f = [f'"key":{q(s.key)}', f'"sentence_date":"{s.sentence_date.isoformat()}"']
+        if s.term is not None:
+            t = s.term
+            f.append(f'"term":{{"years":{t.years},"months":{t.months},"days":{t.days}}}')
+        if s.life:
+            f.append('"life":true')
+        if s.minimum_term is not None:
+            t = s.minimum_term
+            f.append(f'"minimum_term":{{"years":{t.years},"months":{t.months},"days":{t.days}}}')
+        if s.consecutive_to is not None:
+            f.append(f'"consecutive_to":{q(s.consecutive_to)}')
+        if s.start_date is not None:
+            f.append(f'"start_date":"{s.start_date.isoformat()}"')
+        parts.append("{" + ",".join(f) + "}")
+    remand = ",".join(f'{{"start":"{r.start.isoformat()}","end":"{r.end.isoformat()}"}}' for r in case.remand_periods)
+    adjust = ",".join(f'{{"kind":{q(a.kind)},"days":{a.days},"reason":{q(a.reason)}}}' for a in case.adjustments)
+    return (f'{{"custody_start":"{case.custody_start.isoformat()}","sentences":[{",".join(parts)}],'
+            f'"remand_periods":[{remand}],"adjustments":[{adjust}]}}')
 
 
 def recalculate(session: Session, actor: Actor, p: Prisoner, ep: CustodyEpisode, trigger: str) -> ReleaseCalculation | None:
@@ -92,7 +135,7 @@ def recalculate(session: Session, actor: Actor, p: Prisoner, ep: CustodyEpisode,
     row = ReleaseCalculation(
         prisoner_id=p.id, episode_id=ep.id, trigger=trigger[:200], release_date=result.release_date,
         sentence_expiry=result.sentence_expiry, eligibility_date=result.eligibility_date, immediate=result.immediate, life=result.life,
-        beyond_calendar=result.beyond_calendar, release_year=result.release_year, rules_digest=rules.digest, inputs=plain(_inputs(case)),
+        beyond_calendar=result.beyond_calendar, release_year=result.release_year, rules_digest=rules.digest, inputs=_inputs(case),
         lines=list(result.lines), computed_at=clock.db_time(clock.now()), computed_by=actor.username)
     session.add(row)
     session.flush()
@@ -359,51 +402,63 @@ def recalculate_site(session: Session, actor: Actor, site_code: str, *, trigger:
     import gc
     from collections import defaultdict
 
-    from habeas.db import bulk_insert, bulk_update, reserve_ids, time_param
-    from habeas.kit.jsonutil import canonical
+    from habeas.db import as_date, bulk_insert, bulk_update, fetch_all, reserve_ids, time_param
     from habeas.sites.service import get_site
 
     site = get_site(session, site_code)
     rules = legal.jurisdiction()
     legal.remember_rules(session, rules)
-    eps = session.execute(select(CustodyEpisode.id, CustodyEpisode.prisoner_id, CustodyEpisode.admitted_at, Prisoner.prisoner_number)
-                          .join(Prisoner, Prisoner.current_episode_id == CustodyEpisode.id)
-                          .where(Prisoner.current_site_id == site.id, Prisoner.in_custody.is_(True), CustodyEpisode.status == "open")).all()
-    ids = [e.id for e in eps]
+    # The whole site in one pass per table, straight through the driver.
+    where = "p.current_site_id = ? AND p.in_custody = ?"
+    args = (site.id, True)
+    eps = [(i, pid, as_date(adm), number) for i, pid, adm, number in fetch_all(session,
+           "SELECT e.id, e.prisoner_id, e.admitted_at, p.prisoner_number FROM custody_episodes e "
+           f"JOIN prisoners p ON p.current_episode_id = e.id WHERE {where} AND e.status = 'open'", args)]
     by_sent, by_rem, by_adj = defaultdict(list), defaultdict(list), defaultdict(list)
-    for i in range(0, len(ids), 900):
-        chunk = ids[i : i + 900]
-        for r in session.execute(select(Sentence.episode_id, Sentence.key, Sentence.sentence_date, Sentence.years, Sentence.months, Sentence.days,
-                                        Sentence.life, Sentence.minimum_years, Sentence.minimum_months, Sentence.minimum_days,
-                                        Sentence.consecutive_to, Sentence.start_date)
-                                 .where(Sentence.episode_id.in_(chunk), Sentence.status == "active").order_by(Sentence.id)):
-            by_sent[r.episode_id].append(r)
-        for r in session.execute(select(RemandPeriod.episode_id, RemandPeriod.start, RemandPeriod.end)
-                                 .where(RemandPeriod.episode_id.in_(chunk), RemandPeriod.active.is_(True)).order_by(RemandPeriod.start)):
-            by_rem[r.episode_id].append(r)
-        for r in session.execute(select(SentenceAdjustment.episode_id, SentenceAdjustment.kind, SentenceAdjustment.days, SentenceAdjustment.reason)
-                                 .where(SentenceAdjustment.episode_id.in_(chunk), SentenceAdjustment.active.is_(True)).order_by(SentenceAdjustment.id)):
-            by_adj[r.episode_id].append(r)
+    for r in fetch_all(session, "SELECT s.episode_id, s.key, s.sentence_date, s.years, s.months, s.days, s.life, s.minimum_years, "
+                       "s.minimum_months, s.minimum_days, s.consecutive_to, s.start_date FROM sentences s "
+                       f"JOIN prisoners p ON p.current_episode_id = s.episode_id WHERE {where} AND s.status = 'active' "
+                       "ORDER BY s.episode_id, s.id", args):
+        by_sent[r[0]].append(r)
+    for r in fetch_all(session, "SELECT r.episode_id, r.start, r.\"end\" FROM remand_periods r "
+                       f"JOIN prisoners p ON p.current_episode_id = r.episode_id WHERE {where} AND r.active = ? "
+                       "ORDER BY r.episode_id, r.start", (*args, True)):
+        by_rem[r[0]].append(r)
+    for r in fetch_all(session, "SELECT a.episode_id, a.kind, a.days, a.reason FROM sentence_adjustments a "
+                       f"JOIN prisoners p ON p.current_episode_id = a.episode_id WHERE {where} AND a.active = ? "
+                       "ORDER BY a.episode_id, a.id", (*args, True)):
+        by_adj[r[0]].append(r)
     if progress:
         progress("loaded", len(eps), len(eps))
-    todo = [e for e in eps if by_sent.get(e.id)]
+    todo = [e for e in eps if by_sent.get(e[0])]
     results, errors = [], []
     enabled = gc.isenabled()
     gc.disable()
     try:
+        terms: dict[tuple, calc.Term] = {}
+
+        def term(y, m, d):
+            key = (y, m, d)
+            t = terms.get(key)
+            if t is None:
+                t = terms[key] = calc.Term(y or 0, m or 0, d or 0)
+            return t
+
+        Sent, Remand, Adj = calc.Sentence, calc.RemandPeriod, calc.Adjustment
         for e in todo:
+            eid = e[0]
             case = calc.ReleaseCase(
-                custody_start=e.admitted_at.date(),
-                sentences=tuple(calc.Sentence(
-                    key=x.key, sentence_date=x.sentence_date, term=None if x.life else calc.Term(x.years, x.months, x.days), life=x.life,
-                    minimum_term=_term(x.minimum_years, x.minimum_months, x.minimum_days) if x.life else None,
-                    consecutive_to=x.consecutive_to, start_date=x.start_date) for x in by_sent[e.id]),
-                remand_periods=tuple(calc.RemandPeriod(r.start, r.end) for r in by_rem.get(e.id, ())),
-                adjustments=tuple(calc.Adjustment(a.kind, a.days, a.reason) for a in by_adj.get(e.id, ())))
+                e[2],
+                tuple([Sent(key, as_date(sdate), None if life else term(y, m, d), bool(life),
+                            term(my, mm, md) if life and my is not None else None, after, as_date(start))
+                       for _, key, sdate, y, m, d, life, my, mm, md, after, start in by_sent[eid]]),
+                tuple([Remand(as_date(a), as_date(b)) for _, a, b in by_rem.get(eid, ())]),
+                None,
+                tuple([Adj(k, n, why) for _, k, n, why in by_adj.get(eid, ())]))
             try:
                 results.append((e, case, calc.calculate(case, rules.sentences)))
             except calc.ReleaseError as exc:
-                errors.append({"row": None, "field": getattr(exc, "field", None), "message": f"{e.prisoner_number}: {exc.message}"})
+                errors.append({"row": None, "field": getattr(exc, "field", None), "message": f"{e[3]}: {exc.message}"})
     finally:
         if enabled:
             gc.enable()
@@ -421,8 +476,8 @@ def recalculate_site(session: Session, actor: Actor, site_code: str, *, trigger:
 
     rows = []
     for cid, (e, case, r) in zip(calc_ids, results, strict=True):
-        inputs = canonical(_inputs(case))
-        rows.append((cid, e.prisoner_id, e.id, trigger[:200], dv(r.release_date), dv(r.sentence_expiry), dv(r.eligibility_date), r.immediate, r.life,
+        inputs = inputs_json(case)
+        rows.append((cid, e[1], e[0], trigger[:200], dv(r.release_date), dv(r.sentence_expiry), dv(r.eligibility_date), r.immediate, r.life,
                      r.beyond_calendar, r.release_year, rules.digest, inputs, "[]", t(now), actor.username))
     bulk_insert(session, "release_calculations", (
         ("id", "bigint"), ("prisoner_id", "bigint"), ("episode_id", "bigint"), ("trigger", "text"), ("release_date", "date"),
@@ -430,7 +485,7 @@ def recalculate_site(session: Session, actor: Actor, site_code: str, *, trigger:
         ("release_year", "integer"), ("rules_digest", "text"), ("inputs", "json" if is_pg else "text"), ("lines", "json" if is_pg else "text"),
         ("computed_at", "timestamp"), ("computed_by", "text")), rows)
     bulk_update(session, "custody_episodes", ("id", "bigint"), (("release_date", "date"), ("release_calculation_id", "bigint")),
-                [(dv(r.release_date), cid, e.id) for cid, (e, _, r) in zip(calc_ids, results, strict=True)])
+                [(dv(r.release_date), cid, e[0]) for cid, (e, _, r) in zip(calc_ids, results, strict=True)])
     record(session, actor, "release.recalculate_site", "site", site.code, after={"trigger": trigger, "calculated": len(results),
                                                                                 "rules": rules.digest, "first": calc_ids[0] if calc_ids else None,
                                                                                 "last": calc_ids[-1] if calc_ids else None})

@@ -285,10 +285,11 @@ def due_lists(session: Session, site_code: str, *, within_days: int = 14, on: da
     people = (Prisoner.id, Prisoner.prisoner_number, Prisoner.surname, Prisoner.given_names, Prisoner.current_location_id)
     without = session.execute(select(*people, Prisoner.basis_until).where(
         *held, or_(Prisoner.basis_until.is_(None), Prisoner.basis_until < today)).order_by(Prisoner.basis_until, Prisoner.id)).all()
-    dated = session.execute(select(*people, LegalBasis.id, LegalBasis.type, LegalBasis.reference, LegalBasis.review_due, LegalBasis.expiry_date)
-                            .join(Prisoner, Prisoner.id == LegalBasis.prisoner_id)
-                            .where(LegalBasis.status == "active", *held,
-                                   or_(LegalBasis.review_due <= horizon, LegalBasis.expiry_date <= horizon))).all()
+    cols = (*people, LegalBasis.id, LegalBasis.type, LegalBasis.reference, LegalBasis.review_due, LegalBasis.expiry_date)
+    dated = []
+    for column in (LegalBasis.review_due, LegalBasis.expiry_date):  # one index range each
+        dated += session.execute(select(*cols).join(Prisoner, Prisoner.id == LegalBasis.prisoner_id)
+                                 .where(LegalBasis.status == "active", column <= horizon, *held)).all()
     codes = prisoners_repo.location_codes(session, {r.current_location_id for r in [*without, *dated]})
 
     def item(r, lb_id=None, lb_type=None, ref=None, due=None) -> DueItem:
@@ -297,10 +298,12 @@ def due_lists(session: Session, site_code: str, *, within_days: int = 14, on: da
 
     lapsed = [item(r, due=r.basis_until) for r in without]
     due_soon, overdue = [], []
+    seen: set[tuple[int, str]] = set()
     for r in dated:
         for kind, d in (("review", r.review_due), ("expiry", r.expiry_date)):
-            if d is None or d > horizon:
+            if d is None or d > horizon or (r.id, kind) in seen:
                 continue
+            seen.add((r.id, kind))
             warn = rules_mod.warn_from(rules, r.type, d) if r.type in rules.legal_bases else d
             it = item(r, r.id, f"{r.type} {kind}", r.reference, d)
             if kind == "review" and d < today:

@@ -48,7 +48,12 @@ class CustodyEpisode(Base):
 
 class LegalBasis(Base):
     __tablename__ = "legal_bases"
-    __table_args__ = (Index("ix_legal_bases_episode", "episode_id"),)
+    __table_args__ = (
+        Index("ix_legal_bases_episode", "episode_id"),
+        # the due lists read active bases by date
+        Index("ix_legal_bases_status_review", "status", "review_due"),
+        Index("ix_legal_bases_status_expiry", "status", "expiry_date"),
+    )
 
     id: Mapped[int] = id_column()
     episode_id: Mapped[int] = mapped_column(BigId, ForeignKey("custody_episodes.id"))

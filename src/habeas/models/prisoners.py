@@ -20,6 +20,7 @@ class Prisoner(Base):
         Index("ix_prisoners_site", "current_site_id", "in_custody"),
         Index("ix_prisoners_cell", "cell_id"),
         Index("ix_prisoners_basis", "current_site_id", "basis_until"),
+        Index("ix_prisoners_episode", "current_episode_id"),
     )
 
     id: Mapped[int] = id_column()
