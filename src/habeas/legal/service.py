@@ -286,10 +286,12 @@ def due_lists(session: Session, site_code: str, *, within_days: int = 14, on: da
     without = session.execute(select(*people, Prisoner.basis_until).where(
         *held, or_(Prisoner.basis_until.is_(None), Prisoner.basis_until < today)).order_by(Prisoner.basis_until, Prisoner.id)).all()
     cols = (*people, LegalBasis.id, LegalBasis.type, LegalBasis.reference, LegalBasis.review_due, LegalBasis.expiry_date)
-    dated = []
-    for column in (LegalBasis.review_due, LegalBasis.expiry_date):  # one index range each
-        dated += session.execute(select(*cols).join(Prisoner, Prisoner.id == LegalBasis.prisoner_id)
-                                 .where(LegalBasis.status == "active", column <= horizon, *held)).all()
+    # one index range each: reviews up to the horizon (overdue ones included); expiries from today
+    # (a basis already expired is no current basis: its holder is on the first list)
+    dated = session.execute(select(*cols).join(Prisoner, Prisoner.id == LegalBasis.prisoner_id)
+                            .where(LegalBasis.status == "active", LegalBasis.review_due <= horizon, *held)).all()
+    dated += session.execute(select(*cols).join(Prisoner, Prisoner.id == LegalBasis.prisoner_id)
+                             .where(LegalBasis.status == "active", LegalBasis.expiry_date >= today, LegalBasis.expiry_date <= horizon, *held)).all()
     codes = prisoners_repo.location_codes(session, {r.current_location_id for r in [*without, *dated]})
 
     def item(r, lb_id=None, lb_type=None, ref=None, due=None) -> DueItem:
@@ -299,17 +301,17 @@ def due_lists(session: Session, site_code: str, *, within_days: int = 14, on: da
     lapsed = [item(r, due=r.basis_until) for r in without]
     due_soon, overdue = [], []
     seen: set[tuple[int, str]] = set()
+    warn_days = {t: r.warn_days for t, r in rules.legal_bases.items()}
+    soon = today + timedelta(days=within_days)
     for r in dated:
         for kind, d in (("review", r.review_due), ("expiry", r.expiry_date)):
-            if d is None or d > horizon or (r.id, kind) in seen:
+            if d is None or d > horizon or (kind == "expiry" and d < today) or (r.id, kind) in seen:
                 continue
             seen.add((r.id, kind))
-            warn = rules_mod.warn_from(rules, r.type, d) if r.type in rules.legal_bases else d
-            it = item(r, r.id, f"{r.type} {kind}", r.reference, d)
             if kind == "review" and d < today:
-                overdue.append(it)
-            elif d >= today and (d <= today + timedelta(days=within_days) or today >= warn):
-                due_soon.append(it)
+                overdue.append(item(r, r.id, f"{r.type} {kind}", r.reference, d))
+            elif d <= soon or (d - today).days <= warn_days.get(r.type, 0):
+                due_soon.append(item(r, r.id, f"{r.type} {kind}", r.reference, d))
     due_soon.sort(key=lambda i: (i.due, i.prisoner_number))
     overdue.sort(key=lambda i: (i.due, i.prisoner_number))
     return {"site": site.code, "on": today, "within_days": within_days, "held_without_basis": lapsed, "due": due_soon, "reviews_overdue": overdue}
