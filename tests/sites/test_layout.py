@@ -145,7 +145,10 @@ def trees(draw):
             expected_cells += repeat
             total_max += repeat * mx
             landings.append({"code": f"L{len(landings)}", "type": "landing", "children": [cell]})
-        attrs = draw(st.dictionaries(st.sampled_from(["sex", "regime", "age"]), st.sampled_from(["a", "b", "c"]), max_size=2))
+        # "sex" restricts placement, so only its words are valid; other names describe freely
+        attrs = draw(st.dictionaries(st.sampled_from(["regime", "wing"]), st.sampled_from(["a", "b", "c"]), max_size=2))
+        if draw(st.booleans()):
+            attrs["sex"] = draw(st.sampled_from(["male", "female", "other"]))
         pavilions.append({"code": f"P{p}", "type": "pavilion", "attributes": attrs, "children": landings})
     op = draw(st.integers(0, total_max))
     doc = {"site": {"code": "S", "name": "S", "operational_capacity": op},
@@ -199,3 +202,17 @@ def test_a_fault_in_a_repeated_node_is_reported_once_with_its_line():
     assert len(hits) == 1 and "each of the 4 copies" in hits[0]["message"] and hits[0]["row"]
     details = problems("parameters: {a: 1}\nsite: {code: S, name: S, operational_capacity: 0}\nlocations:\n  - {code: R, type: reception, capacity: {working: \"${b}\", max: 1}}")
     assert [d["row"] for d in details if "unknown parameter" in d["message"]] == [4]
+
+
+def test_separation_policy_and_restricting_attributes_are_checked():
+    text = f.SMALL_LAYOUT.replace("locations:", """separation:
+  rules: {sex: pavilion, religion: cell}
+  affiliations:
+    - {groups: [MS-13], level: landing}
+locations:""").replace("attributes: {sex: male}", "attributes: {sex: mle}")
+    with pytest.raises(ValidationFailed) as err:
+        parse_layout(text.encode(), "t.yaml")
+    fields = {d["field"] for d in err.value.details}
+    assert "separation.rules.religion" in fields and any(f.startswith("separation.affiliations[0]") for f in fields)
+    assert any(f.endswith("attributes.sex") for f in fields)
+    assert all(d["row"] for d in err.value.details)

@@ -13,6 +13,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from habeas.housing.policy import PolicyError, check_location_attributes, parse_policy
 from habeas.kit.errors import IssueList
 from habeas.kit.yamlfile import LINE, line_of, load, strip_lines
 
@@ -164,6 +165,12 @@ def parse_layout(data: bytes, filename: str = "layout.yaml") -> SiteSpec:
     if not isinstance(separation, dict):
         ctx.err("separation", line_of(doc), "separation must be a mapping")
         separation = {}
+    else:
+        try:
+            parse_policy(_subst(ctx, "separation", separation))
+        except PolicyError as exc:
+            for issue in exc.issues:
+                ctx.err(issue.path, issue.line or line_of(separation), issue.message)
 
     locations = doc.get("locations")
     if not isinstance(locations, list) or not locations:
@@ -387,6 +394,8 @@ def _walk(ctx: _Ctx, raw: Any, path: str, parent: LocationSpec | None, inherited
             clean_attrs[str(k)] = v
         else:
             ctx.err(f"{path}.attributes.{k}", line, "an attribute is a value or a list of values")
+    for k, message in check_location_attributes(clean_attrs):
+        ctx.err(f"{path}.attributes.{k}", line, message)
     effective = {**inherited_attrs, **clean_attrs}
 
     spec = LocationSpec(
