@@ -7,6 +7,7 @@ from habeas.models.court import Charge, CourtCase, Hearing, RoomBlock, RoomBooki
 from habeas.models.custody import (
     CustodyEpisode, LegalBasis, LegalBasisEvent, ReleaseCalculation, RemandPeriod, RulesFile, Sentence, SentenceAdjustment,
 )
+from habeas.models.housing import HousingOverride, NonAssociation
 from habeas.models.movements import LocationStay, Movement
 from habeas.models.operations import CountLine, CountSession, CountSubmission, Incident, WelfareRequirement, WelfareRound
 from habeas.models.prisoners import Affiliation, DistinguishingMark, NameToken, Prisoner, PrisonerAlias, Sequence
@@ -15,6 +16,6 @@ from habeas.models.users import ApiToken, User
 
 __all__ = [
     "Affiliation", "Amendment", "ApiToken", "AuditEvent", "AuditHead", "Base", "Charge", "CourtCase", "Hearing", "RoomBlock", "RoomBooking", "CountLine", "CountSession",
-    "CountSubmission", "CustodyEpisode", "DistinguishingMark", "Incident", "LegalBasis", "LegalBasisEvent", "Location", "LocationStay", "Movement", "NameToken", "Prisoner", "PrisonerAlias",
+    "CountSubmission", "CustodyEpisode", "HousingOverride", "NonAssociation", "DistinguishingMark", "Incident", "LegalBasis", "LegalBasisEvent", "Location", "LocationStay", "Movement", "NameToken", "Prisoner", "PrisonerAlias",
     "ReleaseCalculation", "RemandPeriod", "RulesFile", "Sentence", "SentenceAdjustment", "Sequence", "Site", "User", "WelfareRequirement", "WelfareRound",
 ]
