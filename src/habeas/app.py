@@ -66,6 +66,7 @@ def api_router() -> APIRouter:
     from habeas.intake.endpoints import router as intake
     from habeas.legal.endpoints import router as legal
     from habeas.counts.endpoints import router as counts
+    from habeas.housing.endpoints import router as housing
     from habeas.court.endpoints import router as court
     from habeas.incidents.endpoints import router as incidents
     from habeas.movements.endpoints import router as movements
@@ -75,6 +76,6 @@ def api_router() -> APIRouter:
     from habeas.sites.endpoints import router as sites
 
     api = APIRouter()
-    for r in (auth, sites, prisoners, intake, legal, court, movements, roll, counts, incidents, welfare, audit):
+    for r in (auth, sites, prisoners, intake, housing, legal, court, movements, roll, counts, incidents, welfare, audit):
         api.include_router(r)
     return api

@@ -73,13 +73,6 @@ def test_manifest_written_by_the_generator_parses_back():
     assert [b.model_dump() for _, b in rows] == [p.model_dump() for p in people]
 
 
-def test_round_robin_fills_evenly_within_capacity():
-    dealer = demo.RoundRobin([(1, 2), (2, 0), (3, 5), (4, 1)])
-    taken = [dealer.take() for _ in range(8)]
-    assert taken == [1, 3, 4, 1, 3, 3, 3, 3]
-    assert dealer.take() is None
-
-
 def test_small_demo_houses_everyone_within_capacity(sessions):
     with sessions.begin() as s:
         report = demo.build_demo(s, f.ACTOR, prisoners=200, seed=3, layout=REFERENCE_LAYOUT, password="demo-password-1", leave_in_reception=40)
@@ -94,9 +87,15 @@ def test_small_demo_houses_everyone_within_capacity(sessions):
             loc = locs[loc_id]
             assert loc.type == "reception" or (loc.type == "cell" and loc.use == "normal"), loc.code
             assert n <= loc.working_capacity
+        # housed by the allocation engine: no landing mixes untried and convicted people (Mandela Rule 11)
+        mixes = {}
+        for p in people:
+            if locs[p.current_location_id].type == "cell":
+                mixes.setdefault(locs[p.current_location_id].parent_id, set()).add(p.legal_status == "convicted")
+        assert all(len(kinds) == 1 for kinds in mixes.values())
         assert sum(n for loc_id, n in where.items() if locs[loc_id].type == "reception") == 40
         cells = [n for loc_id, n in where.items() if locs[loc_id].type == "cell"]
-        assert max(cells) - min(cells) <= 1  # round-robin: as even as it gets
+        assert max(cells) - min(cells) <= 1  # the engine spreads people for floor area: as even as it gets
         internal = s.execute(select(Movement).where(Movement.kind == "internal")).scalars().all()
         assert len(internal) == 160 and {m.reason for m in internal} == {demo.HOUSING_REASON}
         assert {u.username: u.role for u in s.execute(select(User)).scalars()} == {"admin": "admin", **{r: r for r in demo.DEMO_ROLES}}

@@ -24,6 +24,7 @@ from habeas.kit import clock
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, ValidationFailed
 from habeas.models import Location, Prisoner, Site
+from habeas.housing.service import make_plan
 from habeas.movements.service import MoveRequest, move_many
 from habeas.sites import repository as sites_repo
 from habeas.sites.layout import parse_layout
@@ -89,32 +90,6 @@ def normal_cells(session: Session, site_id: int) -> list[Location]:
     ]
 
 
-class RoundRobin:
-    """Deal people into cells one at a time, cell after cell, so cells fill evenly; a cell at
-    its working capacity is skipped (pure; no database)."""
-
-    def __init__(self, cells: Sequence[tuple[int, int]]):
-        self.free = {cell_id: free for cell_id, free in cells if free > 0}
-        self.order = [cell_id for cell_id, free in cells if free > 0]
-        self.next = 0
-
-    @property
-    def capacity(self) -> int:
-        return sum(self.free.values())
-
-    def take(self) -> int | None:
-        while self.order:
-            i = self.next % len(self.order)
-            cell_id = self.order[i]
-            if self.free[cell_id] > 0:
-                self.free[cell_id] -= 1
-                self.next = i + 1
-                return cell_id
-            self.order.pop(i)
-            self.next = i
-        return None
-
-
 def populate(
     session: Session,
     actor: Actor,
@@ -140,13 +115,13 @@ def populate(
     total = len(bookings)
     stay = min(leave_in_reception, total) if house else total
     to_house = total - stay
-    dealer = None
+    free = None
     if house and to_house:
-        dealer = RoundRobin([(c.id, c.working_capacity - occupancy.get(c.id, 0)) for c in normal_cells(session, site.id)])
-        if dealer.capacity < to_house:
-            raise Conflict(f"site {site_code} has {dealer.capacity:,} free places in its cells (working capacity): "
+        free = sum(max(0, c.working_capacity - occupancy.get(c.id, 0)) for c in normal_cells(session, site.id))
+        if free < to_house:
+            raise Conflict(f"site {site_code} has {free:,} free places in its cells (working capacity): "
                            f"cannot house {to_house:,} people", code="demo_too_large",
-                           details={"free_places": dealer.capacity, "to_house": to_house})
+                           details={"free_places": free, "to_house": to_house})
     if stay > room:
         raise Conflict(f"reception {reception.code} has room for {room:,}: cannot leave {stay:,} people there", code="reception_full")
     step = min(chunk, room - (stay if house else 0)) if house else min(chunk, room)
@@ -161,18 +136,21 @@ def populate(
         out.booked.extend(booked)
         if progress:
             progress("booking", len(part), total)
-        if dealer is None:
+        if free is None:
             continue
+        # Housed by the allocation engine, so the separation policy holds from the first day.
+        to_place = {bk.prisoner_id: b for i, (b, bk) in enumerate(zip(part, booked, strict=True)) if start + i < to_house}
+        if not to_place:
+            continue
+        numbers = [bk.prisoner_number for bk in booked if bk.prisoner_id in to_place]
+        _state, plan, _report, _secs = make_plan(session, site_code, arrivals=numbers)
         moves = []
-        for i, (b, bk) in enumerate(zip(part, booked, strict=True)):
-            if start + i >= to_house:
-                break
-            cell_id = dealer.take()
-            assert cell_id is not None  # capacity checked above
+        for pid, cell_id in plan.assignments.items():
+            b = to_place[pid]
             # Housed a few hours after admission (never in the future): the ledger reads true at any past minute.
             admitted = clock.to_utc(b.admission.admitted_at) if b.admission.admitted_at else now
-            moved_at = min(admitted + timedelta(minutes=90 + (bk.prisoner_id * 7919) % 1200), now)
-            moves.append(MoveRequest(prisoner_id=bk.prisoner_id, to_location_id=cell_id, reason=reason, moved_at=moved_at))
+            moved_at = min(admitted + timedelta(minutes=90 + (pid * 7919) % 1200), now)
+            moves.append(MoveRequest(prisoner_id=pid, to_location_id=cell_id, reason=reason, moved_at=moved_at))
         if moves:
             out.housed += len(move_many(session, actor, site.id, moves))
             if progress:

@@ -143,29 +143,37 @@ def summarise(state: SiteState, plan: Plan, report: checker.Report | None, *, co
         "unplaced": len(plan.unplaced),
         "moves": [{"prisoner_number": numbers[pid], "cell": locs[cid].code} for pid, cid in sorted(plan.assignments.items(), key=lambda kv: numbers[kv[0]])],
         "left_in_reception": [{"prisoner_number": numbers[pid], "reason": why} for pid, why in sorted(plan.unplaced.items(), key=lambda kv: numbers[kv[0]])],
-        "occupancy": [{"pavilion": locs[k].code if k in locs else str(k), "before": b, "after": a} for k, (b, a) in pav.items()],
+        "occupancy": [{"pavilion": locs[k].code, "before": b, "after": a} for k, (b, a) in pav.items() if k in locs],
         "violations": [v.message for v in report.violations] if report else None,
         "seconds": seconds,
     }
+
+
+def make_plan(session: Session, site_code: str, *, lock: bool = False, arrivals: list[str] | None = None, use_max: bool = False,
+         prefer_pavilion: str | None = None) -> tuple[SiteState, Plan, checker.Report, dict]:
+    """Solve the site's allocation and check the plan independently; write nothing. A plan that
+    breaks any hard rule is refused (the engine's own guarantee, checked)."""
+    if lock:
+        _lock_site(session, get_site(session, site_code))
+    state = load_state(session, site_code, arrivals=arrivals, use_max=use_max, prefer_pavilion=prefer_pavilion)
+    t0 = time.perf_counter()
+    result = solver.solve(state.problem)
+    solve_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    report = checker.check(state.problem, result)
+    check_s = time.perf_counter() - t0
+    if not report.ok:
+        raise Conflict(f"the plan breaks {len(report.violations)} rule(s); nothing was written", code="plan_invalid",
+                       details=[v.message for v in report.violations[:50]])
+    return state, result, report, {"load": round(state.load_seconds, 4), "solve": round(solve_s, 4), "check": round(check_s, 4)}
 
 
 def allocate(session: Session, actor: Actor, site_code: str, *, dry_run: bool = True, arrivals: list[str] | None = None,
              use_max: bool = False, prefer_pavilion: str | None = None, reason: str = "allocation") -> dict:
     """Plan (and unless ``dry_run``, write) the housing of the arrivals. The plan never breaks a
     hard rule; anyone who cannot be placed stays in reception with the binding reason."""
-    site = get_site(session, site_code)
-    if not dry_run:
-        _lock_site(session, site)
-    state = load_state(session, site_code, arrivals=arrivals, use_max=use_max, prefer_pavilion=prefer_pavilion)
-    t0 = time.perf_counter()
-    plan = solver.solve(state.problem)
-    solve_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    report = checker.check(state.problem, plan)
-    check_s = time.perf_counter() - t0
-    if not report.ok:  # the engine's own guarantee, checked independently: never write a bad plan
-        raise Conflict(f"the plan breaks {len(report.violations)} rule(s); nothing was written", code="plan_invalid",
-                       details=[v.message for v in report.violations[:50]])
+    state, plan, report, seconds = make_plan(session, site_code, lock=not dry_run, arrivals=arrivals, use_max=use_max,
+                                                prefer_pavilion=prefer_pavilion)
     write_s = 0.0
     if not dry_run and plan.assignments:
         t0 = time.perf_counter()
@@ -174,8 +182,7 @@ def allocate(session: Session, actor: Actor, site_code: str, *, dry_run: bool = 
         record(session, actor, "housing.allocate", "site", state.site.code, after={
             "placed": plan.placed, "unplaced": {state.numbers[k]: v for k, v in plan.unplaced.items()}, "use_max": use_max})
         write_s = time.perf_counter() - t0
-    return summarise(state, plan, report, committed=not dry_run,
-                     seconds={"load": round(state.load_seconds, 4), "solve": round(solve_s, 4), "check": round(check_s, 4), "write": round(write_s, 4)})
+    return summarise(state, plan, report, committed=not dry_run, seconds={**seconds, "write": round(write_s, 4)})
 
 
 def move_to_cell(session: Session, actor: Actor, number: str, cell_code: str, *, reason: str, override_reason: str | None = None) -> dict:
