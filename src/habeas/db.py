@@ -182,7 +182,12 @@ def fetch_all(session: Session, sql: str, params: tuple = ()) -> list[tuple]:
     conn = session.connection()
     if conn.dialect.name != "sqlite":
         sql = sql.replace("?", "%s")
-    return conn.exec_driver_sql(sql, params).fetchall()
+    cur = conn.connection.dbapi_connection.cursor()
+    try:
+        cur.execute(sql, params)
+        return cur.fetchall()
+    finally:
+        cur.close()
 
 
 def as_date(value) -> date | None:

@@ -10,7 +10,7 @@ import math
 import pytest
 from typer.testing import CliRunner
 
-from bench import intake, roll, search, where
+from bench import allocate, intake, release, roll, search, where
 from habeas.cli.main import app
 
 
@@ -47,6 +47,18 @@ def test_where_bench_smoke(tmp_path):
     results = where.run(population=200, movements=2_000, queries=20, ingest_batches=2, directory=tmp_path, postgres=False)
     _check(results, ["where.sqlite.p99_ms", "where.sqlite.where_was.p99_ms", "where.sqlite.who_was_cell.p99_ms", "movements.ingest_per_s"])
     assert next(r for r in results if r["name"] == "where.sqlite.p99_ms")["movements"] >= 2_000
+
+
+def test_allocate_bench_smoke(tmp_path):
+    results = allocate.run(residents=300, arrivals=60, non_associations=40, full=400, cpsat_limit=2.0, gap_instances=1, directory=tmp_path)
+    _check(results[:1], ["allocate.seconds"])
+    names = {r["name"]: r for r in results}
+    assert names["allocate.violations"]["value"] == 0 and names["allocate.full_40000_seconds"]["placed"] > 0
+
+
+def test_release_bench_smoke(tmp_path):
+    results = release.run(prisoners=300, repeats=2, directory=tmp_path)
+    _check(results, ["release.seconds", "release.pure_seconds", "legal.due_ms"])
 
 
 def test_cli_prints_json_alone_on_stdout(monkeypatch):

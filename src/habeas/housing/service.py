@@ -9,7 +9,6 @@ The site row is locked first, so two allocations never plan against the same fre
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -101,13 +100,18 @@ def load_state(session: Session, site_code: str, *, arrivals: list[str] | None =
         wanted = {p.id for p in found.values()}
     residents, arriving, numbers = [], [], {}
     exclude = exclude or set()
+    adult_born_by = today.replace(year=today.year - 18) if not (today.month == 2 and today.day == 29) else today.replace(year=today.year - 18, day=28)
+    shared: dict[tuple, dict] = {}  # people with the same words share one attributes mapping
     for pid, number, sex, status, dob, level, flags, cell_id, loc_id in rows:
-        if isinstance(flags, str):
-            flags = json.loads(flags)
+        single = ("single_cell" in flags) if isinstance(flags, str) else ("single_cell" in (flags or ()))
         numbers[pid] = number
-        attrs = person_attributes(sex, status, as_date(dob), today, level)
+        born = as_date(dob)
+        key = (sex, status, level, born <= adult_born_by)
+        attrs = shared.get(key)
+        if attrs is None:
+            attrs = shared[key] = person_attributes(sex, status, born, today, level)
         person = Person(id=pid, number=number, attributes=attrs, groups=frozenset(groups.get(pid, ())),
-                        single_cell="single_cell" in (flags or ()), preferred_pavilion=preferred)
+                        single_cell=single, preferred_pavilion=preferred)
         is_arrival = (pid in wanted) if wanted is not None else (loc_id in reception and cell_id is None)
         if pid in exclude:
             continue
