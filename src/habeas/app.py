@@ -71,11 +71,12 @@ def api_router() -> APIRouter:
     from habeas.incidents.endpoints import router as incidents
     from habeas.movements.endpoints import router as movements
     from habeas.roll.endpoints import router as roll
+    from habeas.transfers.endpoints import router as transfers
     from habeas.welfare.endpoints import router as welfare
     from habeas.prisoners.endpoints import router as prisoners
     from habeas.sites.endpoints import router as sites
 
     api = APIRouter()
-    for r in (auth, sites, prisoners, intake, housing, legal, court, movements, roll, counts, incidents, welfare, audit):
+    for r in (auth, sites, prisoners, intake, housing, legal, court, movements, roll, counts, incidents, welfare, transfers, audit):
         api.include_router(r)
     return api

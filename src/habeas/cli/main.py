@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from habeas.cli import audit, bench, court, db, demo, housing, intake, legal, operations, prisoner, site, user
+from habeas.cli import audit, bench, court, db, demo, housing, intake, legal, operations, prisoner, site, transfer, user
 
 app = typer.Typer(
     name="habeas",
@@ -21,6 +21,7 @@ app.add_typer(user.app, name="user")
 app.add_typer(prisoner.app, name="prisoner")
 app.add_typer(housing.app, name="housing")
 app.add_typer(housing.na_app, name="non-associations")
+app.add_typer(transfer.app, name="transfer")
 app.add_typer(legal.legal_app, name="legal")
 app.add_typer(legal.sentence_app, name="sentence")
 app.add_typer(legal.release_app, name="release")

@@ -13,7 +13,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
@@ -39,12 +38,6 @@ class SiteState:
     locations: dict[int, Location]
     numbers: dict[int, str]
     load_seconds: float
-
-
-def _lock_site(session: Session, site: Site) -> None:
-    """Serialise allocations of a site (PostgreSQL: a row lock; SQLite already holds the write lock)."""
-    if session.connection().dialect.name == "postgresql":
-        session.execute(select(Site.id).where(Site.id == site.id).with_for_update())
 
 
 def _cells(locs: list[Location]) -> list[Cell]:
@@ -134,6 +127,10 @@ def load_state(session: Session, site_code: str, *, arrivals: list[str] | None =
                                               f"(prisoner_a_id IN ({marks}) OR prisoner_b_id IN ({marks}))", (*chunk, *chunk)):
             nas.append(NonAssociation(a, b, level))
     nas = list({(n.a, n.b): n for n in nas}.values())
+    # beds reserved for people on their way here count as taken (see transfers)
+    from habeas.transfers.service import reserved_people
+
+    residents += reserved_people(session, site.id, today)
     policy = parse_policy((site.settings or {}).get("separation"))
     problem = Problem(cells=cells, residents=residents, arrivals=arriving, non_associations=nas, policy=policy, use_max=use_max)
     return SiteState(site, problem, by_id, numbers, time.perf_counter() - started)
@@ -158,7 +155,7 @@ def make_plan(session: Session, site_code: str, *, lock: bool = False, arrivals:
     """Solve the site's allocation and check the plan independently; write nothing. A plan that
     breaks any hard rule is refused (the engine's own guarantee, checked)."""
     if lock:
-        _lock_site(session, get_site(session, site_code))
+        sites_repo.lock_site(session, get_site(session, site_code))
     state = load_state(session, site_code, arrivals=arrivals, use_max=use_max, prefer_pavilion=prefer_pavilion)
     t0 = time.perf_counter()
     result = solver.solve(state.problem)
@@ -199,7 +196,7 @@ def move_to_cell(session: Session, actor: Actor, number: str, cell_code: str, *,
     if not p.in_custody or p.current_site_id is None:
         raise Conflict(f"{p.prisoner_number} is not in custody", code="not_in_custody")
     site = sites_repo.site_by_id(session, p.current_site_id)
-    _lock_site(session, site)
+    sites_repo.lock_site(session, site)
     target = sites_repo.location_by_code(session, site.id, cell_code)
     if target is None or target.type != "cell" or not target.active:
         raise NotFound(f"no cell {cell_code!r} at {site.code}", code="unknown_location")

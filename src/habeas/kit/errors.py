@@ -12,9 +12,12 @@ class DomainError(Exception):
     # (a failed login is counted and audited even though the request is refused).
     persist = False
 
-    def __init__(self, message: str, *, code: str | None = None, details: Any = None, status: int | None = None):
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None, status: int | None = None,
+                 persist: bool | None = None):
         super().__init__(message)
         self.message = message
+        if persist is not None:
+            self.persist = persist
         if code:
             self.code = code
         if status:

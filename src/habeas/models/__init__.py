@@ -12,10 +12,11 @@ from habeas.models.movements import LocationStay, Movement
 from habeas.models.operations import CountLine, CountSession, CountSubmission, Incident, WelfareRequirement, WelfareRound
 from habeas.models.prisoners import Affiliation, DistinguishingMark, NameToken, Prisoner, PrisonerAlias, Sequence
 from habeas.models.sites import Location, Site
+from habeas.models.transfers import Transfer, TransferAlert, TransferItem
 from habeas.models.users import ApiToken, User
 
 __all__ = [
     "Affiliation", "Amendment", "ApiToken", "AuditEvent", "AuditHead", "Base", "Charge", "CourtCase", "Hearing", "RoomBlock", "RoomBooking", "CountLine", "CountSession",
     "CountSubmission", "CustodyEpisode", "HousingOverride", "NonAssociation", "DistinguishingMark", "Incident", "LegalBasis", "LegalBasisEvent", "Location", "LocationStay", "Movement", "NameToken", "Prisoner", "PrisonerAlias",
-    "ReleaseCalculation", "RemandPeriod", "RulesFile", "Sentence", "SentenceAdjustment", "Sequence", "Site", "User", "WelfareRequirement", "WelfareRound",
+    "ReleaseCalculation", "RemandPeriod", "RulesFile", "Sentence", "SentenceAdjustment", "Sequence", "Site", "Transfer", "TransferAlert", "TransferItem", "User", "WelfareRequirement", "WelfareRound",
 ]

@@ -335,3 +335,48 @@ def movements_of(session: Session, number: str, *, since: datetime | None = None
     p = get_prisoner(session, number)
     return history(session, p, since=clock.db_time(since) if since else None, until=clock.db_time(until) if until else None,
                    limit=limit, offset=offset)
+
+
+# --- transfers ---------------------------------------------------------------------------------
+
+def transfer_out(session: Session, actor: Actor, prisoner_ids: list[int], *, to: str, at: datetime | None = None) -> list[int]:
+    """Check people out of their site on a transfer: they are in transit, still held, on the
+    origin's roll as out of the site until they arrive."""
+    people = repo.people_state(session, prisoner_ids)
+    now_db = clock.db_time(clock.now())
+    when = clock.db_time(at) if at else now_db
+    entries = []
+    for pid in prisoner_ids:
+        p = people[pid]
+        if not p.in_custody or p.away is not None:
+            raise Conflict(f"{p.prisoner_number} is not inside the site", code="not_inside")
+        if p.last_moved_at and when < p.last_moved_at:
+            raise ValidationFailed(f"departure is before {p.prisoner_number}'s last movement", code="out_of_order",
+                                   details=[{"row": None, "field": "at", "message": "too early"}])
+        entries.append(ledger.Entry(prisoner_id=pid, prisoner_number=p.prisoner_number, episode_id=p.current_episode_id, site_id=p.current_site_id,
+                                    from_location_id=p.current_location_id, to_location_id=None, kind="transfer_out", reason=to, moved_at=when,
+                                    destination=to, away="transit", cell_id=None, last_movement_id=p.last_movement_id, last_moved_at=p.last_moved_at))
+    return ledger.append(session, actor, entries, now=now_db)
+
+
+def transfer_in(session: Session, actor: Actor, prisoner_ids: list[int], *, site_id: int, reason: str, at: datetime | None = None) -> list[int]:
+    """Check people in at a site's reception (the end of a transfer, or a return to the origin)."""
+    from sqlalchemy import update as sa_update
+
+    reception = sites_repo.reception(session, site_id)
+    if reception is None:
+        raise Conflict("the site has no reception", code="no_reception")
+    people = repo.people_state(session, prisoner_ids)
+    now_db = clock.db_time(clock.now())
+    when = clock.db_time(at) if at else now_db
+    here = sites_repo.occupancy_of(session, [reception.id]).get(reception.id, 0)
+    if here + len(prisoner_ids) > reception.max_capacity:
+        raise Conflict(f"reception {reception.code} holds {here} of {reception.max_capacity}: no room for {len(prisoner_ids)} more",
+                       code="reception_full")
+    entries = [ledger.Entry(prisoner_id=pid, prisoner_number=people[pid].prisoner_number, episode_id=people[pid].current_episode_id, site_id=site_id,
+                            from_location_id=None, to_location_id=reception.id, kind="transfer_in", reason=reason,
+                            moved_at=max(when, people[pid].last_moved_at or when), cell_id=None,
+                            last_movement_id=people[pid].last_movement_id, last_moved_at=people[pid].last_moved_at) for pid in prisoner_ids]
+    ids = ledger.append(session, actor, entries, now=now_db)
+    session.execute(sa_update(Prisoner).where(Prisoner.id.in_(prisoner_ids)).values(current_site_id=site_id))
+    return ids

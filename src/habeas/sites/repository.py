@@ -114,3 +114,10 @@ def subtree_codes(session: Session, site_id: int, root: Location) -> dict[int, s
             break
         pending = rest
     return inside
+
+
+def lock_site(session: Session, site: Site) -> None:
+    """Serialise the writers of one site's housing (PostgreSQL: a row lock on the site; SQLite
+    transactions already hold the database's write lock)."""
+    if session.connection().dialect.name == "postgresql":
+        session.execute(select(Site.id).where(Site.id == site.id).with_for_update())
