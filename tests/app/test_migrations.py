@@ -22,3 +22,25 @@ def test_downgrade_and_upgrade_round_trip(engine):
     assert current_revision(engine) is None
     upgrade(engine, "head")
     assert current_revision(engine) is not None
+
+
+def test_a_populated_database_migrates_down_and_up_keeping_its_records(engine):
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import sessionmaker
+
+    from habeas.intake.service import book_many
+    from habeas.models import LegalBasis, Movement, Prisoner
+    from tests import factories as f
+
+    sessions = sessionmaker(bind=engine)
+    with sessions.begin() as s:
+        site, booked = f.ops_site(s, people=5)
+    downgrade(engine, "0002")
+    upgrade(engine, "head")
+    with sessions() as s:
+        assert s.execute(select(func.count()).select_from(Prisoner)).scalar_one() == 5
+        assert s.execute(select(func.count()).select_from(Movement)).scalar_one() == 10
+        assert all(p.basis_until is not None for p in s.execute(select(Prisoner)).scalars())
+        assert s.execute(select(func.count()).select_from(LegalBasis)).scalar_one() == 5
+    with sessions.begin() as s:
+        book_many(s, f.ACTOR, "OPS", [(None, f.booking())])
