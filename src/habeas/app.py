@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from habeas import __version__
 from habeas.db import make_engine, make_sessionmaker, ping
 from habeas.kit.context import new_request_id, set_request_id
-from habeas.kit.web import PUBLIC, TxRoute, install_error_handlers
+from habeas.kit.web import PUBLIC, TxRoute, install_error_handlers, install_time_encoding
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.-]{8,64}$")
 
@@ -30,6 +30,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     install_error_handlers(app)
+    install_time_encoding()
 
     @app.middleware("http")
     async def request_id(request: Request, call_next):

@@ -106,6 +106,15 @@ def test_roll_incident_and_welfare_over_http(client, tokens, ops):
     r = client.post("/api/v1/sites/OPS/welfare/rounds", json={"rounds": [{"location": "P1-L1-C1"}]}, headers=h)
     assert r.status_code == 201
     r = client.get("/api/v1/sites/OPS/welfare/report", params={"day": "2026-03-02"}, headers=auth(tokens["viewer"]))
-    assert r.status_code == 200 and len(r.json()["shifts"]) == 3
+    assert r.status_code == 200 and [x["shift"] for x in r.json()["shifts"]] == ["06:00-14:00"]  # the later shifts have not started
     r = client.get("/api/v1/sites/OPS/welfare/report", params={"day": "2026-03-02", "shift": "nope"}, headers=auth(tokens["viewer"]))
     assert r.status_code == 404
+
+
+def test_times_carry_their_offset(client, tokens, ops):
+    r = client.get(f"/api/v1/prisoners/{ops[0]}/movements", headers=auth(tokens["viewer"]))
+    assert r.json()[0]["moved_at"].endswith("Z")
+    r = client.get("/api/v1/sites/OPS/roll", headers=auth(tokens["viewer"]))
+    assert r.json()["at"].endswith("Z")
+    r = client.get(f"/api/v1/prisoners/{ops[0]}/location", headers=auth(tokens["viewer"]))
+    assert r.json()["since"].endswith("Z")

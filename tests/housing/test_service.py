@@ -105,6 +105,12 @@ def test_single_move_checks_and_supervised_override(sessions, arrivals):
     with sessions() as s:
         ov = s.execute(select(HousingOverride)).scalar_one()
         assert ov.prisoner_id == a.id and "reviewed by the supervisor" in ov.reason
+    with sessions.begin() as s:  # visible on the person's record
+        from habeas.prisoners.service import full_record
+
+        rec = full_record(s, f.ACTOR, men[0])
+        assert rec["housing_overrides"][0]["reason"].endswith("reviewed by the supervisor")
+        assert rec["non_associations"][0]["other"] == men[1]
     with pytest.raises(Conflict) as err, sessions.begin() as s:  # women cannot go to a male pavilion, override or not
         service.move_to_cell(s, f.ACTOR, women[0], "P1-L1-C1", reason="x", override_reason="y")
     assert err.value.code == "housing_refused"

@@ -239,3 +239,19 @@ def test_discharge_closes_the_episode(sessions, ops):
         assert service.where_was(s, p, at(99)).in_custody is True
     with pytest.raises(Conflict), sessions.begin() as s:
         service.discharge(s, f.ACTOR, s.get(Prisoner, ids[0]), "release", reason="again")
+
+
+def test_a_landing_out_of_service_closes_its_cells(sessions, ops):
+    site, ids = ops
+    clock.freeze(at(60))
+    with sessions.begin() as s:
+        service.set_in_service(s, f.ACTOR, site.id, "P1-L2", False, "roof repairs")
+    with pytest.raises(ValidationFailed) as err, sessions.begin() as s:
+        move_many(s, f.ACTOR, site.id, [MoveRequest(ids[0], f.loc_id(s, site, "P1-L2-C3"), "move")])
+    assert "in P1-L2, which is out of service: roof repairs" in str(err.value.details)
+    with sessions() as s:
+        from habeas.roll.service import roll
+
+        r = roll(s, "OPS", depth=None)
+        assert r.working_capacity == 3 * 4 + 1  # landing 2's three cells offer nothing
+        assert {ln.code: ln.out_of_service for ln in r.lines}["P1-L2"] == 3

@@ -49,6 +49,10 @@ def test_inter_site_transfer_from_plan_to_close(sessions, two_sites):
     with sessions.begin() as s:
         transfers.depart(s, f.ACTOR, tid)
         assert roll(s, "OPS").out_of_site == {"transit": 4}
+        from habeas.movements.service import where
+
+        w = where(s, numbers[0])
+        assert w["in_custody"] and w["away"] == "transit" and w["site"] == "OPS"
     clock.freeze(T0 + timedelta(hours=3))
     with pytest.raises(ValidationFailed) as err, transaction(sessions) as s:  # as a request or command runs it
         transfers.arrive(s, f.ACTOR, tid, [numbers[0], numbers[5]])  # numbers[5] is not on the manifest

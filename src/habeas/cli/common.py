@@ -43,7 +43,9 @@ def fail(exc: DomainError, as_json: bool) -> None:
         print_json({
             "code": exc.code,
             "message": exc.message,
-            "errors": [{"row": d.get("row"), "field": d.get("field"), "message": d.get("message"), **({"file": d["file"]} if d.get("file") else {})} for d in rows],
+            "errors": [{"row": d.get("row"), "field": d.get("field"), "message": d.get("message") or exc.message,
+                        **{k: v for k, v in d.items() if k not in ("row", "field", "message")}} if isinstance(d, dict) else {"row": None, "field": None, "message": str(d)}
+                       for d in rows],
             "details": None if details else exc.details,
         })
     else:
@@ -51,7 +53,11 @@ def fail(exc: DomainError, as_json: bool) -> None:
         if details:
             table = Table("file", "row", "field", "problem", show_lines=False, header_style="bold")
             for d in details[:200]:
-                table.add_row(str(d.get("file") or ""), "" if d.get("row") is None else str(d.get("row")), str(d.get("field") or ""), str(d.get("message")))
+                if not isinstance(d, dict):
+                    d = {"message": d}
+                extra = ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("file", "row", "field", "message") and v is not None)
+                message = str(d.get("message") or exc.message) + (f" ({extra})" if extra else "")
+                table.add_row(str(d.get("file") or ""), "" if d.get("row") is None else str(d.get("row")), str(d.get("field") or ""), message)
             err_console.print(table)
             if len(details) > 200:
                 err_console.print(f"... and {len(details) - 200} more")

@@ -99,7 +99,7 @@ def batch(
         return service.record_movements(s, a, site, items)
 
     ids = run(go, as_json=as_json)
-    print_json({"recorded": len(ids), "ids": ids}) if as_json else console.print(f"Recorded {len(ids):,} movements.")
+    print_json({"recorded": len(ids), "ids": ids}) if as_json else console.print(f"Recorded {len(ids):,} movement{'s' if len(ids) != 1 else ''}.")
 
 
 @movement_app.command("history")
@@ -357,12 +357,11 @@ def welfare_round(locations: list[str], site: str = typer.Option(..., "--site"),
 def welfare_report(site: str = typer.Option(..., "--site"), day: str = typer.Option(None, "--date", help="YYYY-MM-DD, default today."),
                    shift: str = typer.Option(None, "--shift", help="e.g. 22:00-06:00"), as_json: bool = JSON) -> None:
     """Late and missed rounds per shift."""
-    from habeas.kit import clock
     from habeas.welfare import service
 
     def go(s, a):
         try:
-            d = date.fromisoformat(day) if day else clock.today()
+            d = date.fromisoformat(day) if day else None
         except ValueError:
             raise ValidationFailed(f"--date {day!r} is not a date", details=[{"row": None, "field": "date", "message": "YYYY-MM-DD"}]) from None
         return service.report(s, site, d, shift)

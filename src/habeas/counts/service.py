@@ -240,7 +240,7 @@ def view(session: Session, count_id: int) -> dict:
         summary[line.status] += 1
     return {
         "id": c.id, "site": site.code, "kind": c.kind, "status": c.status, "count_time": c.count_time,
-        "scope": codes.get(c.scope_location_id) if c.scope_location_id else None, "opened_by": c.opened_by,
+        "scope": session.get(Location, c.scope_location_id).code if c.scope_location_id else None, "opened_by": c.opened_by,
         "closed_at": c.closed_at, "closed_by": c.closed_by, "note": c.note,
         "expected": sum(line.expected for line, _ in lines),
         "observed": sum(line.observed or 0 for line, _ in lines),

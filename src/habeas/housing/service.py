@@ -42,6 +42,7 @@ class SiteState:
 
 def _cells(locs: list[Location]) -> list[Cell]:
     by_id = {loc.id: loc for loc in locs}
+    closed = sites_repo.closed_ids(locs)
     out = []
     for loc in locs:
         if loc.type != "cell" or not loc.active:
@@ -52,7 +53,7 @@ def _cells(locs: list[Location]) -> list[Cell]:
         while top.parent_id is not None and top.parent_id in by_id:
             top = by_id[top.parent_id]
         pavilion = top.id if top.type == "pavilion" else None
-        use = loc.use if loc.in_service else "out_of_service"  # never chosen by the engine
+        use = "out_of_service" if loc.id in closed else loc.use  # never chosen by the engine
         out.append(Cell(id=loc.id, code=loc.code, pavilion=pavilion, landing=landing, use=use,
                         attributes=cell_attributes(loc.effective_attributes or {}), cna=loc.cna, working=loc.working_capacity,
                         max=loc.max_capacity, floor_area_m2=loc.floor_area_m2))

@@ -22,6 +22,11 @@ class DomainError(Exception):
             self.code = code
         if status:
             self.status = status
+        if isinstance(details, list):
+            # one shape for every problem listed: row, field, message (the error's message when a
+            # problem has none of its own)
+            details = [{"row": None, "field": None, **d, "message": d.get("message") or message} if isinstance(d, dict) else d
+                       for d in details]
         self.details = details
 
     def to_dict(self) -> dict[str, Any]:

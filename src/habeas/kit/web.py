@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -187,3 +190,19 @@ def declared_guard(route: APIRoute) -> Require | Public | None:
             return dep.call
         stack.extend(dep.dependencies)
     return None
+
+
+def utc_iso(value: datetime) -> str:
+    """Times leave the API in ISO 8601 with their offset; the register's naive times are UTC."""
+    text = (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def install_time_encoding() -> None:
+    """Every datetime a route returns (dicts included) is written with its UTC offset."""
+    import fastapi.encoders
+
+    fastapi.encoders.ENCODERS_BY_TYPE[datetime] = utc_iso
+
+
+UtcOut = Annotated[datetime, AfterValidator(lambda v: v if v.tzinfo else v.replace(tzinfo=UTC))]

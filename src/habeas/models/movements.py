@@ -26,7 +26,7 @@ class Movement(Base):
     site_id: Mapped[int] = mapped_column(BigId, ForeignKey("sites.id"))
     from_location_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("locations.id"), nullable=True)
     to_location_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("locations.id"), nullable=True)
-    # admission, internal, court, hospital, return, escape, transfer_out, transfer_in, release, death
+    # admission, internal, court, hospital, other_out, return, escape, transfer_out, transfer_in, release, death, handover
     kind: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str] = mapped_column(Text)
     escort: Mapped[str | None] = mapped_column(String(200), nullable=True)

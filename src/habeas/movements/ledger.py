@@ -182,8 +182,10 @@ def rebuild_person(session: Session, prisoner_id: int, *, now: datetime) -> None
     _expire_people(session, {prisoner_id})
 
 
-DISCHARGES = ("release", "transfer_out", "death")
-AWAY_KINDS = {"court": "court", "hospital": "hospital", "escape": "escaped", "other_out": "out"}
+# Movements that end custody at the site (the episode closes). A transfer between sites does not:
+# the person is in transit, still held, until checked in at the destination.
+DISCHARGES = ("release", "death", "handover")
+AWAY_KINDS = {"court": "court", "hospital": "hospital", "escape": "escaped", "other_out": "out", "transfer_out": "transit"}
 
 
 def away_after(kind: str, to_location_id: int | None) -> str | None:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from habeas.kit.web import UtcOut
+
 MovementKind = Literal["internal", "return", "court", "hospital", "other_out"]
 
 
@@ -37,7 +39,7 @@ class MovementsRecorded(BaseModel):
 
 class MovementOut(BaseModel):
     id: int
-    moved_at: datetime
+    moved_at: UtcOut
     kind: str
     from_: str | None = Field(alias="from")
     to: str | None
@@ -46,7 +48,7 @@ class MovementOut(BaseModel):
     escort: str | None
     correction: bool
     corrects: int | None
-    recorded_at: datetime
+    recorded_at: UtcOut
     recorded_by: str
 
     model_config = ConfigDict(populate_by_name=True)
@@ -54,13 +56,13 @@ class MovementOut(BaseModel):
 
 class WhereOut(BaseModel):
     prisoner_number: str
-    at: datetime
+    at: UtcOut
     in_custody: bool
     site: str | None
     location: str | None
     away: str | None
     destination: str | None
-    since: datetime | None
+    since: UtcOut | None
     movement_id: int | None
 
 
@@ -69,13 +71,13 @@ class OccupantOut(BaseModel):
     surname: str
     given_names: str
     location: str
-    since: datetime
+    since: UtcOut
 
 
 class OccupantsOut(BaseModel):
     site: str
     location: str
-    at: datetime
+    at: UtcOut
     total: int
     occupants: list[OccupantOut]
 

@@ -65,6 +65,7 @@ def move_many(session: Session, actor: Actor, site_id: int, moves: list[MoveRequ
     now = clock.now()
     now_db = clock.db_time(now)
     issues = IssueList()
+    closed_above: dict[int, Location | None] = {}
     entries: list[ledger.Entry] = []
     for i, m in enumerate(moves):
         p = people.get(m.prisoner_id)
@@ -84,6 +85,9 @@ def move_many(session: Session, actor: Actor, site_id: int, moves: list[MoveRequ
                 issues.add(f"{loc.code} is a {loc.type}: move people to a cell, reception or room", field="to_location", row=i)
             elif not loc.in_service:
                 issues.add(f"{loc.code} is out of service{': ' + loc.service_note if loc.service_note else ''}", field="to_location", row=i)
+            elif (closed := closed_above.setdefault(loc.id, sites_repo.ancestors_closed(session, loc))) is not None:
+                issues.add(f"{loc.code} is in {closed.code}, which is out of service{': ' + closed.service_note if closed.service_note else ''}",
+                           field="to_location", row=i)
         else:
             if m.to_location_id is not None:
                 issues.add(f"a {m.kind} movement leaves the site: give a destination, not a location", field="to_location", row=i)
@@ -162,8 +166,8 @@ def _check_capacity(session: Session, site_id: int, entries: list[ledger.Entry],
 
 def discharge(session: Session, actor: Actor, prisoner: Prisoner, kind: str, *, reason: str, moved_at: datetime | None = None,
               destination: str | None = None) -> int:
-    """The person leaves custody at this site (release, transfer out, death): the last movement of
-    the episode, which is closed. The flows that decide it (release, transfer, incident) call this."""
+    """The person leaves custody (release, death, handover to another authority): the last movement
+    of the episode, which is closed. The flows that decide it (release, incident) call this."""
     if kind not in DISCHARGE_KINDS:
         raise ValueError(kind)
     if not prisoner.in_custody:

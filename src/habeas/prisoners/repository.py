@@ -255,3 +255,9 @@ def by_numbers(session: Session, numbers: Iterable[str]) -> dict[str, Prisoner]:
     for i in range(0, len(numbers), 900):
         out.update((p.prisoner_number, p) for p in session.execute(select(Prisoner).where(Prisoner.prisoner_number.in_(numbers[i : i + 900]))).scalars())
     return out
+
+
+def housing_overrides(session: Session, prisoner_id: int) -> list:
+    from habeas.models import HousingOverride
+
+    return list(session.execute(select(HousingOverride).where(HousingOverride.prisoner_id == prisoner_id).order_by(HousingOverride.id)).scalars())

@@ -94,6 +94,8 @@ class PrisonerRecord(PrisonerSummary):
     episodes: list[EpisodeOut]
     movements: list[MovementOut]
     amendments: list[AmendmentOut]
+    housing_overrides: list[dict[str, Any]] = []
+    non_associations: list[dict[str, Any]] = []
 
 
 class Amend(BaseModel):

@@ -50,7 +50,8 @@ def full_record(session: Session, actor: Actor, number: str) -> dict[str, Any]:
     episodes = repository.episodes(session, p.id)
     bases = repository.legal_bases(session, p.id)
     moves = repository.movements(session, p.id)
-    loc_ids = [p.current_location_id] + [m.from_location_id for m in moves] + [m.to_location_id for m in moves]
+    overrides = repository.housing_overrides(session, p.id)
+    loc_ids = [p.current_location_id] + [m.from_location_id for m in moves] + [m.to_location_id for m in moves] + [o.location_id for o in overrides]
     where = repository.location_codes(session, loc_ids)
     site_codes = repository.site_codes(session)
     out = summary(p, where)
@@ -82,9 +83,21 @@ def full_record(session: Session, actor: Actor, number: str) -> dict[str, Any]:
             {"id": a.id, "changes": a.changes, "reason": a.reason, "actor": a.actor, "at": clock.from_db(a.at)}
             for a in repository.amendments(session, "prisoner", p.prisoner_number)
         ],
+        "housing_overrides": [
+            {"id": o.id, "location": "/".join(where.get(o.location_id, ("", ""))) or None, "rules": o.rules, "reason": o.reason,
+             "by": o.by, "at": clock.from_db(o.at), "movement": o.movement_id}
+            for o in repository.housing_overrides(session, p.id)
+        ],
+        "non_associations": non_associations_of(session, p.prisoner_number),
     })
     record(session, actor, "prisoner.read", "prisoner", p.prisoner_number)
     return out
+
+
+def non_associations_of(session: Session, number: str) -> list[dict]:
+    from habeas.housing.non_associations import of_person
+
+    return of_person(session, number)
 
 
 def _zoned(value: Any) -> Any:

@@ -28,8 +28,8 @@ from habeas.models import Movement, Prisoner
 from habeas.sites import repository as sites_repo
 from habeas.sites.service import get_site
 
-ARRIVAL_KINDS = ("admission", "transfer_in")
-LEAVING_KINDS = ("court", "hospital", "other_out", "escape", "release", "transfer_out", "death")
+ARRIVAL_KINDS = ("admission", "transfer_in")  # a transfer_in back to the origin is also an arrival
+LEAVING_KINDS = ("court", "hospital", "other_out", "escape", "release", "transfer_out", "death", "handover")
 
 
 @dataclass
@@ -132,16 +132,18 @@ def roll(session: Session, site_code: str, *, depth: int | None = 2) -> Roll:
                 Prisoner.id.in_(ids[i : i + 900]), *held, Prisoner.current_location_id.is_not(None))).scalars())
 
     # lines: every location, then sums up the tree
+    closed = sites_repo.closed_ids(locs)
     lines = {loc.id: RollLine(loc.code, loc.name, loc.type, loc.depth) for loc in locs}
     for loc in locs:
         line = lines[loc.id]
         line.present = present.get(loc.id, 0)
         if loc.type == "cell":
-            line.cna, line.working, line.max = loc.cna, loc.working_capacity, loc.max_capacity
+            # a cell out of service (itself or its landing, pavilion...) offers no working places
+            line.cna, line.working, line.max = loc.cna, 0 if loc.id in closed else loc.working_capacity, loc.max_capacity
             line.cell_occupants = line.present
             line.above_cna = max(0, line.present - loc.cna)
             line.floor_area_m2 = (loc.floor_area_m2 or 0.0) if line.present else 0.0
-            line.out_of_service = 0 if loc.in_service else 1
+            line.out_of_service = 1 if loc.id in closed else 0
     for cell_id, at_home, n in housed_rows:
         line = lines.get(cell_id)
         if line is None:
@@ -178,8 +180,8 @@ def roll(session: Session, site_code: str, *, depth: int | None = 2) -> Roll:
         in_reception=in_reception, out_of_site={k or "out": v for k, v in sorted(away.items(), key=lambda kv: kv[0] or "")},
         out_of_cell_where=dict(sorted(where.items())), arrived_today=len(arrived), out_today=len(left), out_and_back=out_and_back,
         unlock_roll=current - len(arrived) + len(left) - out_and_back,
-        working_capacity=sum(c.working_capacity for c in cells), max_capacity=sum(c.max_capacity for c in cells),
-        cna=sum(c.cna for c in cells), net_vacancies=sum(c.working_capacity for c in cells) - sum(lines[c.id].housed for c in cells),
+        working_capacity=sum(lines[c.id].working for c in cells), max_capacity=sum(c.max_capacity for c in cells),
+        cna=sum(c.cna for c in cells), net_vacancies=sum(lines[c.id].working for c in cells) - sum(lines[c.id].housed for c in cells),
         above_cna=sum(lines[c.id].above_cna for c in cells), m2_per_person=round(floor / in_cell, 2) if in_cell else None,
         lines=shown,
     )

@@ -121,3 +121,31 @@ def lock_site(session: Session, site: Site) -> None:
     transactions already hold the database's write lock)."""
     if session.connection().dialect.name == "postgresql":
         session.execute(select(Site.id).where(Site.id == site.id).with_for_update())
+
+
+def closed_ids(locs) -> set[int]:
+    """Ids of the locations out of service, themselves or through a location above them."""
+    by_id = {loc.id: loc for loc in locs}
+    closed: dict[int, bool] = {}
+
+    def is_closed(loc) -> bool:
+        if loc.id in closed:
+            return closed[loc.id]
+        parent = by_id.get(loc.parent_id)
+        closed[loc.id] = (not loc.in_service) or (parent is not None and is_closed(parent))
+        return closed[loc.id]
+
+    return {loc.id for loc in locs if is_closed(loc)}
+
+
+def ancestors_closed(session: Session, loc: Location) -> Location | None:
+    """The nearest location above ``loc`` that is out of service, if any."""
+    parent_id = loc.parent_id
+    while parent_id is not None:
+        parent = session.get(Location, parent_id)
+        if parent is None:
+            return None
+        if not parent.in_service:
+            return parent
+        parent_id = parent.parent_id
+    return None

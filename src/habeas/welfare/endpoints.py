@@ -7,7 +7,6 @@ from datetime import date, datetime
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from habeas.kit import clock
 from habeas.kit.web import Ctx, Require, TxRoute
 from habeas.welfare import service
 
@@ -60,4 +59,4 @@ def record_rounds(site: str, body: RoundsIn, ctx: Ctx = Depends(Require("movemen
 
 @router.get("/sites/{site}/welfare/report", summary="Late and missed rounds per shift")
 def report(site: str, day: date | None = None, shift: str | None = None, ctx: Ctx = Depends(Require("movements:read"))):
-    return service.report(ctx.session, site, day or clock.today(), shift)
+    return service.report(ctx.session, site, day, shift)

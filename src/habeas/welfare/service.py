@@ -158,10 +158,12 @@ def gaps(start: datetime, end: datetime, observed: list[datetime], interval: tim
     return late, missed
 
 
-def report(session: Session, site_code: str, day: date, shift: str | None = None) -> dict:
-    """Late and missed rounds per shift of ``day`` (the site's calendar day)."""
+def report(session: Session, site_code: str, day: date | None = None, shift: str | None = None) -> dict:
+    """Late and missed rounds per shift of ``day`` (a calendar day of the site; default its today)."""
     site = get_site(session, site_code)
     tz = ZoneInfo(site.timezone)
+    if day is None:
+        day = clock.now().astimezone(tz).date()
     now = clock.db_time(clock.now())
     windows = []
     for name, s, e in shifts(site.settings or {}):
@@ -169,9 +171,13 @@ def report(session: Session, site_code: str, day: date, shift: str | None = None
             continue
         start = datetime.combine(day, s, tzinfo=tz)
         end = datetime.combine(day + timedelta(days=1) if e <= s else day, e, tzinfo=tz)
+        if clock.db_time(start) >= now:
+            continue  # a shift that has not started yet has nothing due
         windows.append((name, clock.db_time(start), min(clock.db_time(end), now)))
+    if not windows and shift is None:
+        return {"site": site.code, "day": day, "shifts": []}
     if not windows:
-        raise NotFound(f"no shift {shift!r}; shifts are {', '.join(n for n, _, _ in shifts(site.settings or {}))}", code="unknown_shift")
+        raise NotFound(f"no shift {shift!r} that has started on {day}; shifts are {', '.join(n for n, _, _ in shifts(site.settings or {}))}", code="unknown_shift")
     lo, hi = min(w[1] for w in windows), max(w[2] for w in windows)
     reqs = list(session.execute(select(WelfareRequirement).where(
         WelfareRequirement.site_id == site.id, WelfareRequirement.starts_at < hi,
