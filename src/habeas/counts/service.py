@@ -20,6 +20,7 @@ from habeas.audit.service import record
 from habeas.kit import clock
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, IssueList, NotFound, ValidationFailed
+from habeas.kit.states import advance
 from habeas.models import CountLine, CountSession, CountSubmission, Location, Prisoner
 from habeas.movements import repository as moves_repo
 from habeas.movements.service import PLACE_TYPES
@@ -32,10 +33,7 @@ SUBMITTABLE = ("pending", "recount")
 
 
 def _transition(c: CountSession, to: str) -> None:
-    if to not in TRANSITIONS[c.status]:
-        raise Conflict(f"count {c.id} is {c.status}: it cannot become {to}", code="bad_transition",
-                       details={"count": c.id, "status": c.status, "to": to})
-    c.status = to
+    advance(c, to, TRANSITIONS, name=f"count {c.id}")
 
 
 def get_count(session: Session, count_id: int) -> CountSession:

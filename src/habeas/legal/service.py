@@ -29,6 +29,7 @@ from habeas.intake.schemas import LegalBasisIn
 from habeas.kit import clock
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, NotFound, ValidationFailed
+from habeas.kit.states import advance
 from habeas.legal import rules as rules_mod
 from habeas.models import CustodyEpisode, LegalBasis, LegalBasisEvent, Prisoner
 from habeas.prisoners import repository as prisoners_repo
@@ -161,11 +162,7 @@ def log_event(session: Session, actor: Actor, lb: LegalBasis, action: str, from_
 
 
 def transition(lb: LegalBasis, to: str) -> str:
-    if to not in TRANSITIONS[lb.status]:
-        raise Conflict(f"legal basis {lb.id} ({lb.type} {lb.reference}) is {lb.status}: it cannot become {to}", code="bad_transition",
-                       details={"basis": lb.id, "status": lb.status, "to": to})
-    before, lb.status = lb.status, to
-    return before
+    return advance(lb, to, TRANSITIONS, name=f"legal basis {lb.id} ({lb.type} {lb.reference})")
 
 
 def _reason(reason: str | None, what: str) -> str:

@@ -26,6 +26,7 @@ from habeas.audit.service import record
 from habeas.kit import clock
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, IssueList, NotFound, ValidationFailed
+from habeas.kit.states import advance
 from habeas.models import Prisoner, Site, Transfer, TransferAlert, TransferItem
 from habeas.prisoners import repository as prisoners_repo
 from habeas.prisoners.numbers import normalise as normalise_number
@@ -38,10 +39,7 @@ ACCOUNTED = ("arrived", "returned", "incident", "removed")
 
 
 def _transition(t: Transfer, to: str) -> None:
-    if to not in TRANSITIONS[t.status]:
-        raise Conflict(f"transfer {t.id} is {t.status}: it cannot become {to}", code="bad_transition",
-                       details={"transfer": t.id, "status": t.status, "to": to})
-    t.status = to
+    advance(t, to, TRANSITIONS, name=f"transfer {t.id}")
 
 
 def get_transfer(session: Session, transfer_id: int) -> Transfer:
