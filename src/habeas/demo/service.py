@@ -159,6 +159,44 @@ def populate(
     return out
 
 
+def record_sentences(session: Session, actor: Actor, site_code: str, bookings: Sequence[BookingIn], booked, *, seed: int = 1) -> int:
+    """The sentence behind each sentence basis (its term long enough that most release dates are
+    still ahead; a few are overdue, as in any real register), then one release-date calculation
+    for the whole site."""
+    import random
+
+    from habeas.db import bulk_insert, time_param
+    from habeas.legal.sentences import recalculate_site
+
+    rng = random.Random(seed + 17)
+    today = clock.today()
+    sqlite = session.connection().dialect.name == "sqlite"
+    t = time_param(session)
+    now = t(clock.db_time(clock.now()))
+    convicted = [(b, bk) for b, bk in zip(bookings, booked, strict=True) if b.legal_bases[0].type == "sentence"]
+    ids = [bk.prisoner_id for _, bk in convicted]
+    episodes: dict[int, int] = {}
+    for i in range(0, len(ids), 900):
+        episodes.update(session.execute(select(Prisoner.id, Prisoner.current_episode_id).where(Prisoner.id.in_(ids[i : i + 900]))).all())
+    rows = []
+    for b, bk in convicted:
+        basis = b.legal_bases[0]
+        elapsed = (today - basis.issue_date).days / 365.25
+        overdue = rng.random() < 0.01
+        years = max(1, int(elapsed * 2) - 1) if overdue else int(elapsed * 2) + rng.randint(1, 12)
+        if basis.expiry_date and (basis.expiry_date.year - basis.issue_date.year) >= 100:
+            years = basis.expiry_date.year - basis.issue_date.year  # the reported 200, 700, 1,500-year terms
+        rows.append((bk.prisoner_id, episodes[bk.prisoner_id], "S1", basis.issue_date.isoformat() if sqlite else basis.issue_date,
+                     years, 0, 0, False, "active", now, actor.username))
+    if not rows:
+        return 0
+    bulk_insert(session, "sentences", (("prisoner_id", "bigint"), ("episode_id", "bigint"), ("key", "text"), ("sentence_date", "date"),
+                                       ("years", "integer"), ("months", "integer"), ("days", "integer"), ("life", "boolean"),
+                                       ("status", "text"), ("created_at", "timestamp"), ("created_by", "text")), rows)
+    recalculate_site(session, actor, site_code, trigger="demo: sentences recorded")
+    return len(rows)
+
+
 def create_demo_users(session: Session, actor: Actor, password: str) -> tuple[list[tuple[str, str]], str]:
     """The demo admin and one user per role, all with ``password``. Returns the users and the admin's API token."""
     users = [(ADMIN, "admin")] + [(role, role) for role in DEMO_ROLES]
@@ -213,6 +251,7 @@ def build_demo(
     stay = min(leave_in_reception, prisoners)
     bookings = generate_bookings(prisoners, seed=seed, now=clock.now(), recent=stay, progress=progress)
     population = populate(session, actor, report.site, bookings, leave_in_reception=stay, progress=progress)
+    record_sentences(session, actor, report.site, bookings, population.booked, seed=seed)
     users, token = create_demo_users(session, actor, pw)
     return DemoReport(
         site=report.site, layout=report.as_dict(), booked=len(population.booked), housed=population.housed,
