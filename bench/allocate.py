@@ -36,7 +36,7 @@ SITE = "RC"
 AFFILIATION = """separation:
   affiliations:
     - name: rival gangs
-      groups: [MS-13, Barrio 18]
+      groups: [MS-13, Barrio 18 Sureños, Barrio 18 Revolucionarios]
       level: landing
 
 locations:"""

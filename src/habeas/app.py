@@ -78,6 +78,6 @@ def api_router() -> APIRouter:
     from habeas.sites.endpoints import router as sites
 
     api = APIRouter()
-    for r in (auth, sites, prisoners, intake, housing, legal, court, movements, roll, counts, incidents, welfare, transfers, audit):
+    for r in (auth, sites, intake, housing, legal, court, prisoners, movements, roll, counts, incidents, welfare, transfers, audit):
         api.include_router(r)
     return api

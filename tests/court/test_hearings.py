@@ -122,3 +122,27 @@ def test_outcomes_update_the_legal_basis(sessions, people):
     with pytest.raises(ValidationFailed), sessions.begin() as s:
         h = court.schedule(s, f.ACTOR, cases[0], starts_at=at(600), ends_at=at(630), mode="in_person")
         court.record_outcome(s, f.ACTOR, h.id, outcome="remanded")
+
+
+def test_a_person_convicted_at_the_hearing_goes_back_to_reception_for_rehousing(sessions, people):
+    numbers, cases = people
+    with sessions.begin() as s:  # house them first (remand landings)
+        from habeas.housing import service as housing
+
+        housing.allocate(s, f.ACTOR, "OPS", dry_run=False)
+        others = [legal.get_prisoner(s, n) for n in numbers]
+        h = court.schedule(s, f.ACTOR, cases[0], starts_at=at(30), ends_at=at(60), mode="video_link", room="VL1")
+    clock.freeze(at(20))
+    with sessions.begin() as s:
+        court.move(s, f.ACTOR, h.id, "out")
+    clock.freeze(at(70))
+    with sessions.begin() as s:
+        court.record_outcome(s, f.ACTOR, h.id, outcome="convicted", sentence_reference="SENT-77")
+        court.move(s, f.ACTOR, h.id, "back")
+    with sessions() as s:
+        p = legal.get_prisoner(s, numbers[0])
+        assert p.legal_status == "convicted"
+        reception = s.execute(select(Prisoner.current_location_id).where(Prisoner.id == p.id)).scalar_one()
+        from habeas.models import Location
+
+        assert s.get(Location, reception).type == "reception" and len(others) == 3

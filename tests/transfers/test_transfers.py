@@ -113,3 +113,27 @@ def test_from_an_outside_agency_booked_at_arrival(sessions, two_sites):
         transfers.close(s, f.ACTOR, tid)
     with sessions() as s:
         assert roll(s, "OPS2").in_reception == 4
+
+
+def test_planning_keeps_non_associations_with_people_at_the_destination(sessions, two_sites):
+    numbers = two_sites
+    with sessions.begin() as s:  # one of them already at OPS2, at site level apart from another
+        from habeas.housing import non_associations as na
+
+        t = transfers.plan_transfer(s, f.ACTOR, "OPS2", origin_code="OPS", numbers=[numbers[0]], reason="first")
+        transfers.depart(s, f.ACTOR, t.id)
+        transfers.arrive(s, f.ACTOR, t.id, [numbers[0]])
+        na.add(s, f.ACTOR, na.PairIn(numbers[0], numbers[1], "threat", level="site"))
+    with pytest.raises(Conflict) as err, sessions.begin() as s:
+        transfers.plan_transfer(s, f.ACTOR, "OPS2", origin_code="OPS", numbers=[numbers[1]], reason="second")
+    assert err.value.code == "no_room" and "site-level non-association" in str(err.value.details)
+
+
+def test_a_departed_transfer_nobody_completed_can_close_once_accounted(sessions, two_sites):
+    numbers = two_sites
+    with sessions.begin() as s:
+        tid = transfers.plan_transfer(s, f.ACTOR, "OPS2", origin_code="OPS", numbers=numbers[:2], reason="r").id
+        transfers.depart(s, f.ACTOR, tid)
+        for n in numbers[:2]:
+            transfers.account(s, f.ACTOR, tid, n, outcome="returned", reason="road closed, convoy turned back")
+        assert transfers.close(s, f.ACTOR, tid).status == "closed"

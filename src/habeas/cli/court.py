@@ -70,16 +70,15 @@ def hearing(case_id: int, start: str = typer.Option(..., "--start"), end: str = 
 def day(site: str = typer.Option(..., "--site"), on: str = typer.Option(None, "--date"), as_json: bool = JSON) -> None:
     """The day's hearings and video-link room bookings."""
     from habeas.court import service
-    from habeas.kit import clock
 
-    rows = run(lambda s, a: service.day(s, site, _d(on, "date") or clock.today()), as_json=as_json)
+    rows = run(lambda s, a: service.day(s, site, _d(on, "date")), as_json=as_json)
     if as_json:
         print_json(rows)
         return
     for r in rows:
         slots = ", ".join(f"{x['slot']} {x['room']} {x['from']:%H:%M}-{x['to']:%H:%M}" for x in r["slots"]) or "in person"
         console.print(f"{r['starts_at']:%H:%M}-{r['ends_at']:%H:%M} UTC  hearing {r['hearing']}  {r['prisoner_number']} "
-                      f"{r['surname'].upper()}, {r['given_names']}  {r['court']}  [{slots}]  {r['status']}")
+                      f"{r['surname'].upper()}, {r['given_names']}  {r['court']}  ({slots})  {r['status']}")
     if not rows:
         console.print("No hearings.")
 

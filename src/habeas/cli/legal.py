@@ -86,7 +86,7 @@ def bases(number: str, as_json: bool = JSON) -> None:
         return
     for b in out["bases"]:
         console.print(f"{b['id']}  {b['type']} {b['reference']} by {b['issuing_authority']}, issued {b['issue_date']}, "
-                      f"review {b['review_due'] or '-'}, expires {b['expiry_date'] or '-'}  [{b['status']}]")
+                      f"review {b['review_due'] or '-'}, expires {b['expiry_date'] or '-'}  ({b['status']})")
     for e in out["history"]:
         console.print(f"  {e['at']:%Y-%m-%d %H:%M}  basis {e['basis']}: {e['action']} ({e['from'] or '-'} -> {e['to']}) {e['reason']}")
 

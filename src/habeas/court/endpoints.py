@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from habeas.court import service
-from habeas.kit import clock
 from habeas.kit.web import Ctx, Require, TxRoute
 
 router = APIRouter(route_class=TxRoute, tags=["court"])
@@ -106,4 +105,4 @@ def block(site: str, room: str, body: BlockIn, ctx: Ctx = Depends(Require("legal
 
 @router.get("/sites/{site}/hearings", summary="The day's hearings with their room slots")
 def day(site: str, on: date | None = None, ctx: Ctx = Depends(Require("legal:read"))):
-    return service.day(ctx.session, site, on or clock.today())
+    return service.day(ctx.session, site, on)

@@ -212,10 +212,12 @@ def _hearing(session: Session, hearing_id: int) -> Hearing:
     return h
 
 
-def day(session: Session, site_code: str, on: date) -> list[dict]:
-    """The day's hearings (the site's calendar day) with their rooms and the movements they need."""
+def day(session: Session, site_code: str, on: date | None = None) -> list[dict]:
+    """The day's hearings (a calendar day of the site; default its today) with their rooms."""
     site = get_site(session, site_code)
     tz = ZoneInfo(site.timezone)
+    if on is None:
+        on = clock.now().astimezone(tz).date()
     lo = clock.db_time(datetime.combine(on, time(0), tzinfo=tz))
     hi = lo + timedelta(days=1)
     rows = session.execute(select(Hearing).where(Hearing.site_id == site.id, Hearing.starts_at >= lo, Hearing.starts_at < hi,
@@ -247,8 +249,16 @@ def move(session: Session, actor: Actor, hearing_id: int, direction: str, *, at:
         else:
             req = MoveRequest(p.id, None, f"hearing {h.id}", kind="court", destination=h.court, moved_at=at)
     elif direction == "back":
-        home = p.cell_id or (sites_repo.reception(session, h.site_id).id)
-        req = MoveRequest(p.id, home, f"back from hearing {h.id}", kind="return" if p.away else "internal", moved_at=at)
+        from habeas.housing.service import check_placement
+
+        reception = sites_repo.reception(session, h.site_id)
+        home, why = p.cell_id, f"back from hearing {h.id}"
+        if home is not None:
+            site = sites_repo.site_by_id(session, h.site_id)
+            report = check_placement(session, site.code, p.prisoner_number, p.id, home)
+            if report.violations:  # e.g. convicted at the hearing, and the cell is on a remand landing
+                home, why = reception.id, f"back from hearing {h.id}; to reception for rehousing: {report.violations[0].message}"
+        req = MoveRequest(p.id, home or reception.id, why, kind="return" if p.away else "internal", moved_at=at)
     else:
         raise ValidationFailed("direction is out or back", code="validation_failed", details=[{"row": None, "field": "direction", "message": direction}])
     return move_many(session, actor, h.site_id, [req])

@@ -48,11 +48,11 @@ def _cells(locs: list[Location]) -> list[Cell]:
         if loc.type != "cell" or not loc.active:
             continue
         parent = by_id.get(loc.parent_id)
-        landing = parent.id if parent is not None and parent.type == "landing" else None
+        landing = parent.code if parent is not None and parent.type == "landing" else None  # codes: messages name them
         top = loc
         while top.parent_id is not None and top.parent_id in by_id:
             top = by_id[top.parent_id]
-        pavilion = top.id if top.type == "pavilion" else None
+        pavilion = top.code if top.type == "pavilion" else None
         use = "out_of_service" if loc.id in closed else loc.use  # never chosen by the engine
         out.append(Cell(id=loc.id, code=loc.code, pavilion=pavilion, landing=landing, use=use,
                         attributes=cell_attributes(loc.effective_attributes or {}), cna=loc.cna, working=loc.working_capacity,
@@ -61,7 +61,7 @@ def _cells(locs: list[Location]) -> list[Cell]:
 
 
 def load_state(session: Session, site_code: str, *, arrivals: list[str] | None = None, use_max: bool = False,
-               prefer_pavilion: str | None = None, exclude: set[int] | None = None) -> SiteState:
+               prefer_pavilion: str | None = None, exclude: set[int] | None = None, allow_housed: bool = False) -> SiteState:
     """The site as the engine sees it. Arrivals: the named people, or everyone in reception."""
     started = time.perf_counter()
     site = get_site(session, site_code)
@@ -76,7 +76,7 @@ def load_state(session: Session, site_code: str, *, arrivals: list[str] | None =
         if pav is None:
             raise ValidationFailed(f"no pavilion {prefer_pavilion!r} at {site.code}", code="validation_failed",
                                    details=[{"row": None, "field": "prefer_pavilion", "message": "unknown"}])
-        preferred = pav.id
+        preferred = pav.code  # cells carry their pavilion by code
     rows = fetch_all(session, "SELECT id, prisoner_number, sex, legal_status, date_of_birth, security_level, flags, cell_id, current_location_id "
                               "FROM prisoners WHERE current_site_id = ? AND in_custody = ?", (site.id, True))
     groups: dict[int, set[str]] = defaultdict(set)
@@ -109,6 +109,9 @@ def load_state(session: Session, site_code: str, *, arrivals: list[str] | None =
         is_arrival = (pid in wanted) if wanted is not None else (loc_id in reception and cell_id is None)
         if pid in exclude:
             continue
+        if is_arrival and wanted is not None and cell_id is not None and not allow_housed:
+            raise Conflict(f"{number} is already housed ({by_id[cell_id].code}): move a housed person with `habeas housing move`",
+                           code="already_housed", details=[{"row": None, "field": "arrivals", "message": number}])
         if is_arrival:
             arriving.append(person)
         elif cell_id in cell_ids:
@@ -119,22 +122,27 @@ def load_state(session: Session, site_code: str, *, arrivals: list[str] | None =
         raise ValidationFailed(f"not in custody at {site.code}: {', '.join(away[:10])}", code="not_in_custody",
                                details=[{"row": None, "field": "arrivals", "message": n} for n in away[:200]])
     ids = {p.id for p in arriving}
-    nas = []
-    id_list = list(ids)
-    for i in range(0, len(id_list), 400):
-        chunk = id_list[i : i + 400]
-        marks = ",".join("?" * len(chunk))
-        for a, b, level in fetch_all(session, f"SELECT prisoner_a_id, prisoner_b_id, level FROM non_associations WHERE status = 'open' AND "
-                                              f"(prisoner_a_id IN ({marks}) OR prisoner_b_id IN ({marks}))", (*chunk, *chunk)):
-            nas.append(NonAssociation(a, b, level))
-    nas = list({(n.a, n.b): n for n in nas}.values())
     # beds reserved for people on their way here count as taken (see transfers)
     from habeas.transfers.service import reserved_people
 
-    residents += reserved_people(session, site.id, today)
+    reserved = reserved_people(session, site.id, today)
+    residents += reserved
+    nas = open_non_associations(session, list(ids) + [p.id for p, _ in reserved if isinstance(p.id, int)])
     policy = parse_policy((site.settings or {}).get("separation"))
     problem = Problem(cells=cells, residents=residents, arrivals=arriving, non_associations=nas, policy=policy, use_max=use_max)
     return SiteState(site, problem, by_id, numbers, time.perf_counter() - started)
+
+
+def open_non_associations(session: Session, prisoner_ids: list[int]) -> list[NonAssociation]:
+    """Open keep-apart records involving any of these people."""
+    nas = {}
+    for i in range(0, len(prisoner_ids), 400):
+        chunk = prisoner_ids[i : i + 400]
+        marks = ",".join("?" * len(chunk))
+        for a, b, level in fetch_all(session, f"SELECT prisoner_a_id, prisoner_b_id, level FROM non_associations WHERE status = 'open' AND "
+                                              f"(prisoner_a_id IN ({marks}) OR prisoner_b_id IN ({marks}))", (*chunk, *chunk)):
+            nas[(a, b)] = NonAssociation(a, b, level)
+    return list(nas.values())
 
 
 def summarise(state: SiteState, plan: Plan, report: checker.Report | None, *, committed: bool, seconds: dict) -> dict:
@@ -145,7 +153,7 @@ def summarise(state: SiteState, plan: Plan, report: checker.Report | None, *, co
         "unplaced": len(plan.unplaced),
         "moves": [{"prisoner_number": numbers[pid], "cell": locs[cid].code} for pid, cid in sorted(plan.assignments.items(), key=lambda kv: numbers[kv[0]])],
         "left_in_reception": [{"prisoner_number": numbers[pid], "reason": why} for pid, why in sorted(plan.unplaced.items(), key=lambda kv: numbers[kv[0]])],
-        "occupancy": [{"pavilion": locs[k].code, "before": b, "after": a} for k, (b, a) in pav.items() if k in locs],
+        "occupancy": [{"pavilion": k, "before": b, "after": a} for k, (b, a) in pav.items() if k is not None],
         "violations": [v.message for v in report.violations] if report else None,
         "seconds": seconds,
     }
@@ -187,10 +195,17 @@ def allocate(session: Session, actor: Actor, site_code: str, *, dry_run: bool = 
     return summarise(state, plan, report, committed=not dry_run, seconds={**seconds, "write": round(write_s, 4)})
 
 
+def check_placement(session: Session, site_code: str, number: str, prisoner_id: int, cell_id: int, *, use_max: bool = False) -> checker.Report:
+    """Every rule placing this person in this cell would break (the allocation's checker)."""
+    state = load_state(session, site_code, arrivals=[number], use_max=use_max, allow_housed=True)
+    return checker.check(state.problem, Plan.build(state.problem, {prisoner_id: cell_id}, {}))
+
+
 def move_to_cell(session: Session, actor: Actor, number: str, cell_code: str, *, reason: str, override_reason: str | None = None) -> dict:
     """Move one person to a named cell with the allocation's checks. A housing supervisor may set
-    aside a separation rule or a non-association (and working capacity) with a recorded reason;
-    max capacity, cell use and out-of-service cells are never set aside."""
+    aside a separation rule or a non-association (and working capacity), and place someone in a
+    segregation or medical cell, with a recorded reason; max capacity and out-of-service cells
+    are never set aside."""
     from habeas.prisoners.service import get as get_prisoner
 
     p = get_prisoner(session, number)
@@ -203,9 +218,7 @@ def move_to_cell(session: Session, actor: Actor, number: str, cell_code: str, *,
         raise NotFound(f"no cell {cell_code!r} at {site.code}", code="unknown_location")
     if target.id == p.cell_id:
         raise Conflict(f"{p.prisoner_number} is already housed in {target.code}", code="already_there")
-    state = load_state(session, site.code, arrivals=[p.prisoner_number], use_max=bool(override_reason))
-    plan = Plan.build(state.problem, {p.id: target.id}, {})
-    report = checker.check(state.problem, plan)
+    report = check_placement(session, site.code, p.prisoner_number, p.id, target.id, use_max=bool(override_reason))
     hard = [v for v in report.violations if v.kind not in ("separation", "affiliation", "non_association", "single_cell", "capacity")]
     soft = [v for v in report.violations if v not in hard]
     if target.use != "normal" and not override_reason:

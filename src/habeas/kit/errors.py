@@ -5,6 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 
+def _describe(d: dict) -> str:
+    """A problem's own facts in words (``person: H0000001R, reason: ...``), when it has any."""
+    facts = [f"{k}: {v}" for k, v in d.items() if k not in ("row", "field", "message", "file") and v is not None]
+    return ", ".join(facts)
+
+
 class DomainError(Exception):
     status = 400
     code = "bad_request"
@@ -25,8 +31,8 @@ class DomainError(Exception):
         if isinstance(details, list):
             # one shape for every problem listed: row, field, message (the error's message when a
             # problem has none of its own)
-            details = [{"row": None, "field": None, **d, "message": d.get("message") or message} if isinstance(d, dict) else d
-                       for d in details]
+            details = [{"row": None, "field": None, **d, "message": d.get("message") or _describe(d) or message}
+                       if isinstance(d, dict) else d for d in details]
         self.details = details
 
     def to_dict(self) -> dict[str, Any]:

@@ -153,6 +153,12 @@ def add_sentence(session: Session, actor: Actor, number: str, *, key: str, sente
                  days: int = 0, life: bool = False, minimum: tuple[int, int, int] | None = None, consecutive_to: str | None = None,
                  start_date: date | None = None, offence: str | None = None, court: str | None = None) -> ReleaseCalculation:
     p, ep = _episode(session, number)
+    has_basis = session.execute(select(LegalBasis.id).where(LegalBasis.episode_id == ep.id, LegalBasis.type == "sentence",
+                                                            LegalBasis.status == "active").limit(1)).first()
+    if not has_basis:
+        raise Conflict(f"{p.prisoner_number} has no active sentence basis: record the conviction first (supersede the remand order "
+                       "by the sentence, or add the sentence as a legal basis)", code="no_sentence_basis",
+                       details=[{"row": None, "field": "key", "message": "no sentence basis"}])
     if any(s.key == key for s in _rows(session, ep)[0]):
         raise Conflict(f"{p.prisoner_number} already has a sentence {key!r}", code="duplicate_sentence",
                        details=[{"row": None, "field": "key", "message": "in use"}])
@@ -333,13 +339,13 @@ def release(session: Session, actor: Actor, number: str, *, reason: str, end_bas
         raise Conflict(f"{p.prisoner_number} is still held on {b.type} {b.reference} by {b.issuing_authority}{why}: "
                        "end that basis (court order) or wait for its date", code="still_held",
                        details=[{"basis": x.id, "type": x.type, "reference": x.reference} for x in holding])
-    now = clock.db_time(clock.now())
+    when = clock.db_time(at) if at else clock.db_time(clock.now())  # the bases end when the person leaves
     for b in ending:
         before = legal.transition(b, "ended")
-        b.ended_at = now
+        b.ended_at = when
         b.end_reason = reason
         legal.log_event(session, actor, b, "end", before, f"released: {reason}")
-    discharge(session, actor, p, "release", reason=reason, moved_at=at)
+    discharge(session, actor, p, "release", reason=reason, moved_at=when)
     legal.refresh_basis_until(session, [p.id])
     record(session, actor, "release", "prisoner", p.prisoner_number, after={"episode": ep.id, "reason": reason, "bases_ended": [b.id for b in ending],
                                                                            "release_date": ep.release_date})

@@ -152,8 +152,29 @@ def refresh_basis_until(session: Session, prisoner_ids) -> None:
     until = dict(session.execute(
         select(LegalBasis.prisoner_id, func.max(func.coalesce(LegalBasis.expiry_date, OPEN_END)))
         .where(LegalBasis.prisoner_id.in_(ids), LegalBasis.status == "active").group_by(LegalBasis.prisoner_id)).all())
+    kinds: dict[int, set[str]] = {}
+    for pid, kind in session.execute(select(LegalBasis.prisoner_id, LegalBasis.type).where(
+            LegalBasis.prisoner_id.in_(ids), LegalBasis.status == "active")).all():
+        kinds.setdefault(pid, set()).add(kind)
     for pid in ids:
-        session.execute(update(Prisoner).where(Prisoner.id == pid).values(basis_until=until.get(pid)))
+        values = {"basis_until": until.get(pid)}
+        status = legal_status_of(kinds.get(pid, set()))
+        if status:
+            values["legal_status"] = status
+        session.execute(update(Prisoner).where(Prisoner.id == pid).values(**values))
+
+
+def legal_status_of(kinds: set[str]) -> str | None:
+    """The legal status the active bases give (Mandela Rule 11 separates by it): a sentence makes
+    a person convicted, whatever else holds them; then immigration; then remand. None: unchanged
+    (no basis, or a civil status recorded at booking)."""
+    if "sentence" in kinds:
+        return "convicted"
+    if "immigration" in kinds:
+        return "immigration"
+    if kinds & {"remand_order", "warrant", "detention_order"}:
+        return "remand"
+    return None
 
 
 def log_event(session: Session, actor: Actor, lb: LegalBasis, action: str, from_status: str | None, reason: str, related: int | None = None) -> None:

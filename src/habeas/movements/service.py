@@ -301,6 +301,10 @@ def record_movements(session: Session, actor: Actor, site_code: str, items: list
         if item.to_location and loc is None:
             issues.add(f"no location {item.to_location!r} at site {site.code}", field="to_location", row=row)
             continue
+        if loc is not None and loc.type == "cell" and loc.id != p.cell_id and not item.correction:
+            issues.add(f"{loc.code} is not {p.prisoner_number}'s cell: a change of cell is a housing move (`habeas housing move`), "
+                       "checked against the separation rules and non-associations", field="to_location", row=row)
+            continue
         moves.append(MoveRequest(prisoner_id=p.id, to_location_id=loc.id if loc else None, reason=item.reason, kind=item.kind,
                                  moved_at=item.moved_at, escort=item.escort, destination=item.destination,
                                  correction=item.correction, corrects_id=item.corrects))

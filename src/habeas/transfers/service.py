@@ -33,7 +33,8 @@ from habeas.prisoners.numbers import normalise as normalise_number
 from habeas.sites import repository as sites_repo
 from habeas.sites.service import get_site
 
-TRANSITIONS = {"planned": {"departed", "cancelled"}, "departed": {"arrived"}, "arrived": {"closed"}, "closed": set(), "cancelled": set()}
+TRANSITIONS = {"planned": {"departed", "cancelled"}, "departed": {"arrived", "closed"}, "arrived": {"closed"}, "closed": set(),
+               "cancelled": set()}
 ACTIVE = ("planned", "departed", "arrived")
 ACCOUNTED = ("arrived", "returned", "incident", "removed")
 
@@ -69,7 +70,8 @@ def reserved_people(session: Session, site_id: int, today) -> list[tuple[object,
     for item, p in rows:
         if p is not None:
             attrs = person_attributes(p.sex, p.legal_status, p.date_of_birth, today, p.security_level)
-            out.append((Person(id=("reserved", item.id), number=p.prisoner_number, attributes=attrs, single_cell="single_cell" in (p.flags or ())),
+            groups = frozenset(a.group_name for a in prisoners_repo.affiliations(session, p.id) if a.active)
+            out.append((Person(id=p.id, number=p.prisoner_number, attributes=attrs, groups=groups, single_cell="single_cell" in (p.flags or ())),
                         item.reserved_cell_id))
         else:
             b = item.booking or {}
@@ -90,21 +92,29 @@ def _reserve(session: Session, destination: Site, people: list, numbers: dict) -
     from habeas.housing.model import Problem
     from habeas.housing.service import load_state
 
-    state = load_state(session, destination.code, arrivals=[])
-    problem = Problem(cells=state.problem.cells, residents=state.problem.residents, arrivals=people,
-                      non_associations=state.problem.non_associations, policy=state.problem.policy)
+    from habeas.housing.service import open_non_associations
+
+    # the destination's own people waiting in reception compete for the same beds, and keep-apart
+    # records with anyone there count
+    state = load_state(session, destination.code)
+    known = [p.id for p in people if isinstance(p.id, int)]
+    nas = {(n.a, n.b): n for n in [*state.problem.non_associations, *open_non_associations(session, known)]}
+    problem = Problem(cells=state.problem.cells, residents=state.problem.residents, arrivals=[*state.problem.arrivals, *people],
+                      non_associations=list(nas.values()), policy=state.problem.policy)
     working = sum(c.working for c in problem.cells if c.use == "normal")
     if len(people) > working:
         raise Conflict(f"the manifest has {len(people):,} people; {destination.code} can never hold more than {working:,} in its cells "
                        "(working capacity)", code="manifest_too_large", details={"people": len(people), "working_capacity": working})
     plan = solver.solve(problem)
     report = checker.check(problem, plan)
-    if plan.unplaced or not report.ok:
-        reasons = Counter(plan.unplaced.values())
-        raise Conflict(f"{destination.code} has no room for the whole manifest: {len(plan.unplaced):,} of {len(people):,} cannot be placed "
+    mine = {p.id for p in people}
+    left = {pid: why for pid, why in plan.unplaced.items() if pid in mine}
+    if left or not report.ok:
+        reasons = Counter(left.values())
+        raise Conflict(f"{destination.code} has no room for the whole manifest: {len(left):,} of {len(people):,} cannot be placed "
                        f"({'; '.join(f'{n}: {r}' for r, n in reasons.most_common(3))})", code="no_room",
-                       details=[{"person": numbers.get(pid, str(pid)), "reason": why} for pid, why in list(plan.unplaced.items())[:500]])
-    return plan.assignments
+                       details=[{"person": numbers.get(pid, str(pid)), "reason": why} for pid, why in list(left.items())[:500]])
+    return {pid: cell for pid, cell in plan.assignments.items() if pid in mine}
 
 
 def plan_transfer(session: Session, actor: Actor, destination_code: str, *, reason: str, origin_code: str | None = None,
@@ -251,7 +261,12 @@ def arrive(session: Session, actor: Actor, transfer_id: int, scans: list[str], *
         from habeas.intake.schemas import BookingIn
         from habeas.intake.service import book_many
 
-        booked = book_many(session, actor, destination.code, [(i.row, BookingIn.model_validate(i.booking)) for i in take], source=t.source)
+        arrived_at = clock.to_utc(at) if at else clock.now()
+        rows = []
+        for i in take:  # admitted now, at the destination, whatever the manifest's own admission time said
+            b = BookingIn.model_validate(i.booking)
+            rows.append((i.row, b.model_copy(update={"admission": b.admission.model_copy(update={"admitted_at": arrived_at})})))
+        booked = book_many(session, actor, destination.code, rows, source=t.source)
         for i, b in zip(take, booked, strict=True):
             i.prisoner_id = b.prisoner_id
     for i in take:
@@ -305,9 +320,12 @@ def close(session: Session, actor: Actor, transfer_id: int) -> Transfer:
     open_items = [i for i in _items(session, t) if i.status not in ACCOUNTED]
     if open_items and t.status in ("departed", "arrived"):
         now = clock.db_time(clock.now())
+        people = {p.id: p.prisoner_number for p in session.execute(select(Prisoner).where(
+            Prisoner.id.in_([i.prisoner_id for i in open_items if i.prisoner_id]))).scalars()}
         for i in open_items:
-            session.add(TransferAlert(transfer_id=t.id, kind="missing", detail=f"item {i.id} ({i.external_ref or i.prisoner_id}) not accounted for",
+            session.add(TransferAlert(transfer_id=t.id, kind="missing", detail=f"{people.get(i.prisoner_id) or i.external_ref} not accounted for",
                                       at=now, by=actor.username))
+        record(session, actor, "transfer.alert", "transfer", t.id, after={"missing": [people.get(i.prisoner_id) or i.external_ref for i in open_items]})
         session.flush()
         raise Conflict(f"transfer {t.id} cannot close: {len(open_items)} person(s) not accounted for", code="not_accounted",
                        details=reconciliation(session, t.id)["missing"], persist=True)
@@ -359,5 +377,7 @@ def list_transfers(session: Session, site_code: str, *, status: str | None = Non
     q = select(Transfer).where((Transfer.destination_site_id == site.id) | (Transfer.origin_site_id == site.id))
     if status:
         q = q.where(Transfer.status == status)
-    return [{"id": t.id, "status": t.status, "origin_site": t.origin_site_id, "agency": t.origin_agency, "destination_site": t.destination_site_id,
-             "reason": t.reason, "created_at": t.created_at} for t in session.execute(q.order_by(Transfer.id.desc()).limit(200)).scalars()]
+    codes = {s_.id: s_.code for s_ in sites_repo.list_sites(session)}
+    return [{"id": t.id, "status": t.status, "origin": codes.get(t.origin_site_id) if t.origin_site_id else t.origin_agency,
+             "destination": codes.get(t.destination_site_id), "reason": t.reason, "created_at": t.created_at}
+            for t in session.execute(q.order_by(Transfer.id.desc()).limit(200)).scalars()]
