@@ -78,3 +78,15 @@ def test_hearing_with_video_link_slots_over_http(client, tokens):
     day = client.get("/api/v1/sites/T1/hearings", params={"on": "2026-03-03"}, headers=auth(tokens["viewer"])).json()
     assert [h["slots"][0]["room"] for h in day] == ["VL1"]
     assert client.post(f"/api/v1/cases/{case['id']}/hearings", json=body, headers=auth(tokens["operations"])).status_code == 403
+
+
+def test_an_adjustment_is_withdrawn_by_a_legal_officer(client, tokens):
+    clock.freeze(T0)
+    number = _book(client, tokens["records"], {"type": "sentence", "reference": "S-1", "issuing_authority": "Tribunal", "issue_date": "2025-03-02"})
+    lg = auth(tokens["legal"])
+    assert client.post(f"/api/v1/prisoners/{number}/sentences", json={"key": "S1", "sentence_date": "2025-03-02", "years": 4}, headers=lg).status_code == 201
+    r = client.post(f"/api/v1/prisoners/{number}/adjustments", json={"kind": "added_days", "days": 9, "reason": "adjudication"}, headers=lg)
+    later = r.json()["release_date"]
+    adj = client.get(f"/api/v1/prisoners/{number}/release", headers=lg).json()["adjustments"][0]["id"]
+    r = client.post(f"/api/v1/prisoners/{number}/adjustments/{adj}/withdraw", json={"reason": "quashed on appeal"}, headers=lg)
+    assert r.status_code == 200 and r.json()["release_date"] < later

@@ -152,6 +152,16 @@ def sentence_adjust(number: str, kind: str = typer.Option(..., "--kind"), days: 
     print_json(calc) if as_json else _show_calc(calc)
 
 
+@sentence_app.command("withdraw")
+def sentence_withdraw(number: str, adjustment_id: int, reason: str = typer.Option(..., "--reason"), as_json: bool = JSON) -> None:
+    """Withdraw an adjustment recorded in error (kept, marked); the release date is recalculated."""
+    from habeas.legal import sentences
+
+    calc = run(lambda s, a: (lambda c: sentences.calculation_out(c) if c else None)(
+        sentences.withdraw_adjustment(s, a, number, adjustment_id, reason)), as_json=as_json)
+    print_json(calc) if as_json else _show_calc(calc)
+
+
 @sentence_app.command("remand")
 def sentence_remand(number: str, start: str = typer.Option(..., "--from"), end: str = typer.Option(..., "--to"),
                     note: str = typer.Option(None, "--note"), as_json: bool = JSON) -> None:
