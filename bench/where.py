@@ -46,7 +46,7 @@ STAY_COLUMNS = ("movement_id", "prisoner_id", "site_id", "location_id", "start_a
 def run(*, population: int = 40_000, movements: int = 10_000_000, queries: int = 2_000, ingest_batches: int = 10,
         seed: int = 1, reporter: Reporter | None = None, directory: str | Path | None = None,
         postgres: bool = True) -> list[dict[str, Any]]:
-    days = max(1, movements // (2 * population))
+    days = max(1, -(-movements // (2 * population)) + 1)  # enough days to pass the requested count
     results: list[dict[str, Any]] = []
     with workdir(directory) as tmp:
         db = Database.create(tmp, "where.db")
