@@ -65,7 +65,7 @@ def move_many(session: Session, actor: Actor, site_id: int, moves: list[MoveRequ
     now = clock.now()
     now_db = clock.db_time(now)
     issues = IssueList()
-    closed_above: dict[int, Location | None] = {}
+    closed = sites_repo.closed_at_site(session, site_id)
     entries: list[ledger.Entry] = []
     for i, m in enumerate(moves):
         p = people.get(m.prisoner_id)
@@ -85,8 +85,9 @@ def move_many(session: Session, actor: Actor, site_id: int, moves: list[MoveRequ
                 issues.add(f"{loc.code} is a {loc.type}: move people to a cell, reception or room", field="to_location", row=i)
             elif not loc.in_service:
                 issues.add(f"{loc.code} is out of service{': ' + loc.service_note if loc.service_note else ''}", field="to_location", row=i)
-            elif (closed := closed_above.setdefault(loc.id, sites_repo.ancestors_closed(session, loc))) is not None:
-                issues.add(f"{loc.code} is in {closed.code}, which is out of service{': ' + closed.service_note if closed.service_note else ''}",
+            elif loc.id in closed:
+                above = sites_repo.ancestors_closed(session, loc)
+                issues.add(f"{loc.code} is in {above.code}, which is out of service{': ' + above.service_note if above.service_note else ''}",
                            field="to_location", row=i)
         else:
             if m.to_location_id is not None:

@@ -138,6 +138,12 @@ def closed_ids(locs) -> set[int]:
     return {loc.id for loc in locs if is_closed(loc)}
 
 
+def closed_at_site(session: Session, site_id: int) -> set[int]:
+    """:func:`closed_ids` of a site, with one cheap query when nothing there is out of service."""
+    any_closed = session.execute(select(Location.id).where(Location.site_id == site_id, Location.in_service.is_(False)).limit(1)).first()
+    return closed_ids(locations(session, site_id)) if any_closed else set()
+
+
 def ancestors_closed(session: Session, loc: Location) -> Location | None:
     """The nearest location above ``loc`` that is out of service, if any."""
     parent_id = loc.parent_id
