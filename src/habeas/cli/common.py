@@ -55,8 +55,10 @@ def fail(exc: DomainError, as_json: bool) -> None:
             for d in details[:200]:
                 if not isinstance(d, dict):
                     d = {"message": d}
-                extra = ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("file", "row", "field", "message") and v is not None)
-                message = str(d.get("message") or exc.message) + (f" ({extra})" if extra else "")
+                message = str(d.get("message") or exc.message)
+                extra = ", ".join(f"{k}={v}" for k, v in d.items()
+                                  if k not in ("file", "row", "field", "message") and v is not None and str(v) not in message)
+                message += f" ({extra})" if extra else ""
                 table.add_row(str(d.get("file") or ""), "" if d.get("row") is None else str(d.get("row")), str(d.get("field") or ""), message)
             err_console.print(table)
             if len(details) > 200:

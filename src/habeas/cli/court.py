@@ -101,7 +101,12 @@ def outcome(hearing_id: int, result: str = typer.Argument(..., help="remanded, c
 
     out = run(lambda s, a: service.record_outcome(s, a, hearing_id, outcome=result, note=note, remanded_until=_d(until, "until"),
                                                   sentence_reference=sentence_reference), as_json=as_json)
-    print_json(out) if as_json else console.print(f"Outcome recorded: {out}")
+    if as_json:
+        print_json(out)
+        return
+    said = {"remanded": "remanded; new legal basis", "convicted": "convicted; the sentence is the legal basis", "released": "released",
+            "adjourned": "adjourned"}[out["outcome"]]
+    console.print(f"Outcome recorded: {said}" + (f" {out['basis']}" if out.get("basis") else "") + ".")
 
 
 @app.command("block")

@@ -53,7 +53,7 @@ def _cells(locs: list[Location]) -> list[Cell]:
         while top.parent_id is not None and top.parent_id in by_id:
             top = by_id[top.parent_id]
         pavilion = top.code if top.type == "pavilion" else None
-        use = "out_of_service" if loc.id in closed else loc.use  # never chosen by the engine
+        use = "closed" if loc.id in closed else loc.use  # out of service: never chosen by the engine
         out.append(Cell(id=loc.id, code=loc.code, pavilion=pavilion, landing=landing, use=use,
                         attributes=cell_attributes(loc.effective_attributes or {}), cna=loc.cna, working=loc.working_capacity,
                         max=loc.max_capacity, floor_area_m2=loc.floor_area_m2))

@@ -54,6 +54,9 @@ def record_incident(session: Session, actor: Actor, site_code: str, *, kind: str
         loc = sites_repo.location_by_code(session, site.id, location)
         if loc is None:
             raise ValidationFailed(f"no location {location!r} at {site.code}", code="validation_failed", details=[{"field": "location"}])
+        if loc.type == "cell" and loc.id != p.cell_id:
+            raise ValidationFailed(f"{loc.code} is not {p.prisoner_number}'s cell: bring them to reception or their own cell; "
+                                   "a new cell is a housing move", code="validation_failed", details=[{"field": "location"}])
         [movement_id] = movements.move_many(session, actor, site.id, [movements.MoveRequest(
             prisoner_id=p.id, to_location_id=loc.id, kind="return", reason=f"recaptured: {description}", moved_at=at, correction=late)])
     elif kind == "death":

@@ -172,7 +172,7 @@ def rebuild_person(session: Session, prisoner_id: int, *, now: datetime) -> None
         types = dict(conn.execute(select(Location.id, Location.type).where(Location.id.in_({m.to_location_id for m in moves if m.to_location_id}))).all())
         cell = None
         for m in moves:
-            if m.kind in DISCHARGES:
+            if m.kind in DISCHARGES or m.kind == "transfer_out":
                 cell = None
             elif types.get(m.to_location_id) == "cell":
                 cell = m.to_location_id
