@@ -113,3 +113,38 @@ def test_user_deactivate_and_revoke_from_the_cli(use_db):
     assert habeas("user", "deactivate", "ana", "--reason", "left").exit_code == 0
     out = json.loads(habeas("user", "list", "--json").output)
     assert out == [{"username": "ana", "role": "records", "full_name": None, "active": False}]
+
+
+def test_legal_recalculate_and_court_cancel_from_the_command_line(use_db):
+    from datetime import UTC, date, datetime
+
+    from typer.testing import CliRunner
+
+    from habeas.cli.main import app
+    from habeas.court import service as court
+    from habeas.db import transaction
+    from habeas.intake.service import book_many
+    from habeas.kit import clock
+    from habeas.legal import sentences
+    from habeas.models import Prisoner
+    from tests import factories as f
+
+    clock.freeze(datetime(2026, 3, 2, 14, 0, tzinfo=UTC))
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    with transaction() as s:
+        f.load(s)
+        [b] = book_many(s, f.ACTOR, "T1", [(None, f.booking(legal_bases=[{"type": "sentence", "reference": "S", "issuing_authority": "T",
+                                                                          "issue_date": date(2025, 3, 2)}]))])
+        number = s.get(Prisoner, b.prisoner_id).prisoner_number
+        sentences.add_sentence(s, f.ACTOR, number, key="S1", sentence_date=date(2025, 3, 2), years=3)
+        case = court.open_case(s, f.ACTOR, number, reference="C", court="J", charges=[])
+        h = court.schedule(s, f.ACTOR, case.id, starts_at=datetime(2026, 3, 3, 15, tzinfo=UTC), ends_at=datetime(2026, 3, 3, 16, tzinfo=UTC),
+                           mode="in_person")
+        hid = h.id
+    r = runner.invoke(app, ["legal", "recalculate", "--site", "T1", "--json"])
+    assert r.exit_code == 0 and '"calculated": 1' in r.stdout
+    r = runner.invoke(app, ["court", "cancel", str(hid), "--reason", "judge ill"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["court", "cancel", str(hid), "--reason", "again", "--json"])
+    assert r.exit_code == 1 and "bad_transition" in r.stdout

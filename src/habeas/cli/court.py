@@ -109,6 +109,15 @@ def outcome(hearing_id: int, result: str = typer.Argument(..., help="remanded, c
     console.print(f"Outcome recorded: {said}" + (f" {out['basis']}" if out.get("basis") else "") + ".")
 
 
+@app.command("cancel")
+def cancel(hearing_id: int, reason: str = typer.Option(..., "--reason"), as_json: bool = JSON) -> None:
+    """Cancel a hearing and free its rooms."""
+    from habeas.court import service
+
+    run(lambda s, a: service.cancel(s, a, hearing_id, reason), as_json=as_json)
+    print_json({"cancelled": hearing_id}) if as_json else console.print(f"Hearing {hearing_id} cancelled.")
+
+
 @app.command("block")
 def block(room: str, site: str = typer.Option(..., "--site"), start: str = typer.Option(..., "--start"), end: str = typer.Option(..., "--end"),
           reason: str = typer.Option(..., "--reason"), as_json: bool = JSON) -> None:

@@ -71,6 +71,16 @@ def due(site: str = typer.Option(..., "--site"), days: int = typer.Option(14, "-
                       f"{'  OVERDUE by ' + str(r['days_overdue']) + ' days' if r['overdue'] else ''}[/]")
 
 
+@legal_app.command("recalculate")
+def recalculate(site: str = typer.Option(..., "--site"), reason: str = typer.Option("recalculation of the site", "--reason"),
+                as_json: bool = JSON) -> None:
+    """Calculate again the release date of everyone held at the site with a sentence (after the rules file changed)."""
+    from habeas.legal import sentences
+
+    out = run(lambda s, a: sentences.recalculate_site(s, a, site, trigger=reason), as_json=as_json)
+    print_json(out) if as_json else console.print(f"{out['calculated']:,} release dates calculated at {out['site']} (rules {out['rules'][:12]}).")
+
+
 @legal_app.command("bases")
 def bases(number: str, as_json: bool = JSON) -> None:
     """A person's legal bases and their history."""

@@ -124,6 +124,11 @@ def due(site: str, days: int = Query(14, ge=0, le=3650), on: date | None = None,
     return out
 
 
+@router.post("/sites/{site}/release-dates/recalculate", summary="Calculate again every release date at the site (all or nothing)")
+def recalculate(site: str, body: ReasonIn, ctx: Ctx = Depends(Require("legal:write"))):
+    return sentences.recalculate_site(ctx.session, ctx.actor, site, trigger=body.reason)
+
+
 @router.get("/prisoners/{number}/release", summary="Sentences, adjustments, the release date and why, and every earlier calculation")
 def release_record(number: str, ctx: Ctx = Depends(Require("legal:read"))):
     return sentences.release_record(ctx.session, number)
