@@ -124,7 +124,7 @@ def revoke(number: str, basis_id: int, reason: str = typer.Option(..., "--reason
 
 
 def _show_calc(calc: dict | None) -> None:
-    if not calc:
+    if not calc or not calc.get("lines"):
         console.print("No sentence: no release date.")
         return
     for line in calc["lines"]:
@@ -157,8 +157,7 @@ def sentence_adjust(number: str, kind: str = typer.Option(..., "--kind"), days: 
     """Record remission, added days or credits (kinds from the rules file)."""
     from habeas.legal import sentences
 
-    calc = run(lambda s, a: (lambda c: sentences.calculation_out(c) if c else None)(
-        sentences.add_adjustment(s, a, number, kind=kind, days=days, reason=reason)), as_json=as_json)
+    calc = run(lambda s, a: sentences.calculation_out(sentences.add_adjustment(s, a, number, kind=kind, days=days, reason=reason)), as_json=as_json)
     print_json(calc) if as_json else _show_calc(calc)
 
 
@@ -167,8 +166,7 @@ def sentence_withdraw(number: str, adjustment_id: int, reason: str = typer.Optio
     """Withdraw an adjustment recorded in error (kept, marked); the release date is recalculated."""
     from habeas.legal import sentences
 
-    calc = run(lambda s, a: (lambda c: sentences.calculation_out(c) if c else None)(
-        sentences.withdraw_adjustment(s, a, number, adjustment_id, reason)), as_json=as_json)
+    calc = run(lambda s, a: sentences.calculation_out(sentences.withdraw_adjustment(s, a, number, adjustment_id, reason)), as_json=as_json)
     print_json(calc) if as_json else _show_calc(calc)
 
 
@@ -178,8 +176,7 @@ def sentence_remand(number: str, start: str = typer.Option(..., "--from"), end: 
     """Record a period on remand (both days counted)."""
     from habeas.legal import sentences
 
-    calc = run(lambda s, a: (lambda c: sentences.calculation_out(c) if c else None)(
-        sentences.add_remand_period(s, a, number, start=_date(start, "from"), end=_date(end, "to"), note=note)), as_json=as_json)
+    calc = run(lambda s, a: sentences.calculation_out(sentences.add_remand_period(s, a, number, start=_date(start, "from"), end=_date(end, "to"), note=note)), as_json=as_json)
     print_json(calc) if as_json else _show_calc(calc)
 
 
@@ -188,8 +185,7 @@ def sentence_quash(number: str, key: str, reason: str = typer.Option(..., "--rea
     """Quash a sentence (kept, marked)."""
     from habeas.legal import sentences
 
-    calc = run(lambda s, a: (lambda c: sentences.calculation_out(c) if c else None)(
-        sentences.quash_sentence(s, a, number, key, reason)), as_json=as_json)
+    calc = run(lambda s, a: sentences.calculation_out(sentences.quash_sentence(s, a, number, key, reason)), as_json=as_json)
     print_json(calc) if as_json else _show_calc(calc)
 
 

@@ -149,25 +149,25 @@ def add_sentence(number: str, body: SentenceIn, ctx: Ctx = Depends(Require("lega
 @router.post("/prisoners/{number}/sentences/{key}/quash", summary="Quash a sentence, with the reason (kept, marked)")
 def quash(number: str, key: str, body: ReasonIn, ctx: Ctx = Depends(Require("legal:write"))):
     calc = sentences.quash_sentence(ctx.session, ctx.actor, number, key, body.reason)
-    return sentences.calculation_out(calc) if calc else {"release_date": None}
+    return sentences.calculation_out(calc)
 
 
 @router.post("/prisoners/{number}/adjustments", status_code=201, summary="Remission, added days, credits (kinds from the rules)")
 def add_adjustment(number: str, body: AdjustmentIn, ctx: Ctx = Depends(Require("legal:write"))):
     calc = sentences.add_adjustment(ctx.session, ctx.actor, number, **body.model_dump())
-    return sentences.calculation_out(calc) if calc else {"release_date": None}
+    return sentences.calculation_out(calc)
 
 
 @router.post("/prisoners/{number}/adjustments/{adjustment_id}/withdraw", summary="Withdraw an adjustment, with the reason")
 def withdraw_adjustment(number: str, adjustment_id: int, body: ReasonIn, ctx: Ctx = Depends(Require("legal:write"))):
     calc = sentences.withdraw_adjustment(ctx.session, ctx.actor, number, adjustment_id, body.reason)
-    return sentences.calculation_out(calc) if calc else {"release_date": None}
+    return sentences.calculation_out(calc)
 
 
 @router.post("/prisoners/{number}/remand-periods", status_code=201, summary="Record time on remand that counts towards the sentence")
 def add_remand(number: str, body: RemandPeriodIn, ctx: Ctx = Depends(Require("legal:write"))):
     calc = sentences.add_remand_period(ctx.session, ctx.actor, number, **body.model_dump())
-    return sentences.calculation_out(calc) if calc else {"release_date": None}
+    return sentences.calculation_out(calc)
 
 
 @router.post("/prisoners/{number}/release", summary="Release: refused while another basis still holds the person")

@@ -36,12 +36,6 @@ def _episode(session: Session, number: str) -> tuple[Prisoner, CustodyEpisode]:
     return p, ep
 
 
-def _reason(reason: str | None, what: str) -> str:
-    if not reason or not reason.strip():
-        raise ValidationFailed(f"{what} needs a reason", code="reason_required", details=[{"row": None, "field": "reason", "message": "required"}])
-    return reason.strip()
-
-
 # --- the case of an episode ------------------------------------------------------------------
 
 def _rows(session: Session, ep: CustodyEpisode):
@@ -175,7 +169,7 @@ def add_sentence(session: Session, actor: Actor, number: str, *, key: str, sente
 
 
 def quash_sentence(session: Session, actor: Actor, number: str, key: str, reason: str) -> ReleaseCalculation | None:
-    reason = _reason(reason, "quashing a sentence")
+    reason = legal.require_reason(reason, "quashing a sentence")
     p, ep = _episode(session, number)
     s = next((s for s in _rows(session, ep)[0] if s.key == key), None)
     if s is None:
@@ -186,7 +180,7 @@ def quash_sentence(session: Session, actor: Actor, number: str, key: str, reason
 
 
 def add_adjustment(session: Session, actor: Actor, number: str, *, kind: str, days: int, reason: str) -> ReleaseCalculation | None:
-    reason = _reason(reason, "an adjustment")
+    reason = legal.require_reason(reason, "an adjustment")
     p, ep = _episode(session, number)
     kinds = legal.jurisdiction().sentences.adjustments
     if kind not in kinds:
@@ -201,7 +195,7 @@ def add_adjustment(session: Session, actor: Actor, number: str, *, kind: str, da
 
 
 def withdraw_adjustment(session: Session, actor: Actor, number: str, adjustment_id: int, reason: str) -> ReleaseCalculation | None:
-    reason = _reason(reason, "withdrawing an adjustment")
+    reason = legal.require_reason(reason, "withdrawing an adjustment")
     p, ep = _episode(session, number)
     a = session.get(SentenceAdjustment, adjustment_id)
     if a is None or a.episode_id != ep.id or not a.active:
@@ -256,7 +250,9 @@ def lines_of(session: Session, c: ReleaseCalculation) -> list[str]:
     return list(calc.explain(case_from_inputs(c.inputs), rules.sentences))
 
 
-def calculation_out(c: ReleaseCalculation, session: Session | None = None) -> dict:
+def calculation_out(c: ReleaseCalculation | None, session: Session | None = None) -> dict:
+    if c is None:  # no sentence left: no release date
+        return {"release_date": None}
     if session is not None and not c.lines:
         c_lines = lines_of(session, c)
     else:
@@ -320,7 +316,7 @@ def release(session: Session, actor: Actor, number: str, *, reason: str, end_bas
     them, record the release movement and close the episode."""
     from habeas.movements.service import discharge
 
-    reason = _reason(reason, "a release")
+    reason = legal.require_reason(reason, "a release")
     p, ep = _episode(session, number)
     today = clock.today()
     active = list(session.execute(select(LegalBasis).where(LegalBasis.prisoner_id == p.id, LegalBasis.status == "active")).scalars())
@@ -358,7 +354,7 @@ def readmit_after_error(session: Session, actor: Actor, number: str, *, reason: 
     from habeas.movements import ledger
     from habeas.sites import repository as sites_repo
 
-    reason = _reason(reason, "a re-admission")
+    reason = legal.require_reason(reason, "a re-admission")
     p = get_prisoner(session, number)
     if p.in_custody:
         raise Conflict(f"{p.prisoner_number} is in custody", code="in_custody")

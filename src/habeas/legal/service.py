@@ -186,7 +186,8 @@ def transition(lb: LegalBasis, to: str) -> str:
     return advance(lb, to, TRANSITIONS, name=f"legal basis {lb.id} ({lb.type} {lb.reference})")
 
 
-def _reason(reason: str | None, what: str) -> str:
+def require_reason(reason: str | None, what: str) -> str:
+    """The reason, trimmed; a missing one is refused, naming what needed it."""
     if not reason or not reason.strip():
         raise ValidationFailed(f"{what} needs a reason", code="reason_required", details=[{"row": None, "field": "reason", "message": "required"}])
     return reason.strip()
@@ -235,7 +236,7 @@ def renew(session: Session, actor: Actor, number: str, basis_id: int, *, issue_d
           issuing_authority: str | None = None, review_due: date | None = None, expiry_date: date | None = None,
           reason: str) -> LegalBasis:
     """Renew a basis: the old one is superseded by a new one of the same kind."""
-    reason = _reason(reason, "a renewal")
+    reason = require_reason(reason, "a renewal")
     p, old = _basis(session, number, basis_id)
     new_in = LegalBasisIn(type=old.type, reference=reference or old.reference, issuing_authority=issuing_authority or old.issuing_authority,
                           issue_date=issue_date, review_due=review_due, expiry_date=expiry_date)
@@ -244,7 +245,7 @@ def renew(session: Session, actor: Actor, number: str, basis_id: int, *, issue_d
 
 def supersede(session: Session, actor: Actor, number: str, basis_id: int, new: LegalBasisIn, *, reason: str) -> LegalBasis:
     """Replace a basis by another (a remand order by a sentence after conviction, ...)."""
-    reason = _reason(reason, "a supersession")
+    reason = require_reason(reason, "a supersession")
     p, old = _basis(session, number, basis_id)
     return _replace(session, actor, p, old, new, "supersede", reason)
 
@@ -264,7 +265,7 @@ def _replace(session: Session, actor: Actor, p: Prisoner, old: LegalBasis, new_i
 
 
 def revoke(session: Session, actor: Actor, number: str, basis_id: int, *, reason: str) -> LegalBasis:
-    reason = _reason(reason, "a revocation")
+    reason = require_reason(reason, "a revocation")
     p, lb = _basis(session, number, basis_id)
     before = transition(lb, "revoked")
     lb.ended_at = clock.db_time(clock.now())

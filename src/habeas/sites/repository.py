@@ -78,15 +78,21 @@ def subtree(session: Session, site_id: int, root: Location) -> list[Location]:
     candidates = list(session.execute(
         select(Location).where(Location.site_id == site_id, Location.code.startswith(root.code + "-", autoescape=True))
     ).scalars())
-    inside = {root.id}
-    pending = candidates
+    inside = _descendants(root.id, candidates)
+    return [root] + [loc for loc in candidates if loc.id in inside]
+
+
+def _descendants(root_id: int, candidates) -> set[int]:
+    """The ids among ``candidates`` (anything with id and parent_id) that descend from ``root_id``, and root_id."""
+    inside = {root_id}
+    pending = list(candidates)
     while pending:
         rest = [loc for loc in pending if loc.parent_id not in inside]
         inside.update(loc.id for loc in pending if loc.parent_id in inside)
         if len(rest) == len(pending):
             break
         pending = rest
-    return [root] + [loc for loc in candidates if loc.id in inside]
+    return inside
 
 
 def site_by_id(session: Session, site_id: int) -> Site | None:
@@ -105,15 +111,8 @@ def subtree_codes(session: Session, site_id: int, root: Location) -> dict[int, s
     """id -> code of ``root`` and every location below it (see :func:`subtree`), without loading objects."""
     rows = session.execute(select(Location.id, Location.code, Location.parent_id).where(
         Location.site_id == site_id, Location.code.startswith(root.code + "-", autoescape=True))).all()
-    inside = {root.id: root.code}
-    pending = rows
-    while pending:
-        rest = [r for r in pending if r.parent_id not in inside]
-        inside.update((r.id, r.code) for r in pending if r.parent_id in inside)
-        if len(rest) == len(pending):
-            break
-        pending = rest
-    return inside
+    inside = _descendants(root.id, rows)
+    return {root.id: root.code} | {r.id: r.code for r in rows if r.id in inside}
 
 
 def lock_site(session: Session, site: Site) -> None:
