@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from habeas import __version__
 from habeas.db import make_engine, make_sessionmaker, ping
+from habeas.kit import i18n
 from habeas.kit.context import new_request_id, set_request_id
+from habeas.kit.pages import LANG_COOKIE, TEMPLATES
 from habeas.kit.web import PUBLIC, TxRoute, install_error_handlers, install_time_encoding
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.-]{8,64}$")
@@ -38,10 +41,23 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         rid = incoming if _REQUEST_ID.match(incoming) else new_request_id()
         request.state.request_id = rid
         set_request_id(rid)
+        lang = i18n.pick_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+        request.state.lang = lang
+        i18n.set_language(lang)
         response = await call_next(request)
         response.headers["X-Request-ID"] = rid
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "no-store"
+        if request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "public, max-age=3600"
+        else:
+            response.headers["Cache-Control"] = "no-store"
+        if response.headers.get("content-type", "").startswith("text/html"):
+            # Pages load nothing from elsewhere and run no inline script.
+            response.headers["Content-Security-Policy"] = (
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Referrer-Policy"] = "same-origin"
         return response
 
     health = APIRouter(route_class=TxRoute)
@@ -51,14 +67,22 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         ok = ping(engine)
         return JSONResponse({"status": "ok" if ok else "unavailable", "database": ok, "version": __version__}, status_code=200 if ok else 503)
 
-    @health.get("/", include_in_schema=False)
-    def root(session: Session = Depends(PUBLIC)):
-        # The staff pages come with the web application; until then the front door is the API.
-        return RedirectResponse("/api/docs")
-
     app.include_router(health)
     app.include_router(api_router(), prefix="/api/v1")
+    app.include_router(page_router())
+    app.mount("/static", StaticFiles(directory=TEMPLATES.parent / "static"), name="static")
     return app
+
+
+def page_router() -> APIRouter:
+    """The staff pages: each domain's views.py."""
+    from habeas.auth.views import router as auth
+    from habeas.dashboard.views import router as dashboard
+
+    pages = APIRouter(include_in_schema=False)
+    for r in (auth, dashboard):
+        pages.include_router(r)
+    return pages
 
 
 def api_router() -> APIRouter:

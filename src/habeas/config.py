@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     demo_admin_password: str | None = Field(None, description="Password of the demo admin; random and printed once when unset.")
     now: datetime | None = Field(None, description="Freeze the clock (tests, demonstrations). ISO 8601, UTC.")
     sql_echo: bool = False
+    cookie_secure: bool | None = Field(None, description="Mark browser cookies Secure; unset means: whenever the request came over HTTPS.")
     jurisdiction_rules: str | None = Field(None, description="The jurisdiction rules file (YAML); default jurisdictions/reference.yaml.")
 
 

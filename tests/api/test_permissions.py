@@ -10,7 +10,7 @@ from habeas.kit.web import Public, Require, api_routes, declared_guard
 from tests.api.conftest import auth
 from tests.factories import booking
 
-PUBLIC_ROUTES = {("GET", "/"), ("GET", "/healthz"), ("POST", "/api/v1/auth/token")}
+PUBLIC_ROUTES = {("GET", "/healthz"), ("POST", "/api/v1/auth/token"), ("GET", "/login"), ("POST", "/login"), ("POST", "/language")}
 
 
 def test_every_route_declares_its_permission(app):

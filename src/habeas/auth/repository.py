@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from habeas.models import ApiToken, User
+from habeas.models import ApiToken, User, WebSession
 
 
 def user_by_name(session: Session, username: str) -> User | None:
@@ -30,3 +30,10 @@ def active_admins(session: Session) -> int:
 
 def list_users(session: Session) -> list[User]:
     return list(session.execute(select(User).order_by(User.username)).scalars())
+
+
+def web_session(session: Session, digest: str) -> tuple[WebSession, User] | None:
+    row = session.execute(
+        select(WebSession, User).join(User, User.id == WebSession.user_id).where(WebSession.secret_hash == digest)
+    ).first()
+    return None if row is None else (row[0], row[1])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -14,7 +16,7 @@ from habeas.auth.permissions import ROLES
 from habeas.kit import clock
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, LoginFailed, NotFound, Unauthenticated, ValidationFailed
-from habeas.models import ApiToken, User
+from habeas.models import ApiToken, User, WebSession
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
 MAX_FAILED_LOGINS = 5
@@ -116,3 +118,73 @@ def login(session: Session, username: str, password: str) -> User:
     user.locked_until = None
     record(session, Actor(username=user.username, role=user.role, user_id=user.id), "auth.login", "user", username)
     return user
+
+
+# Browser sessions -----------------------------------------------------------------------------
+
+SESSION_IDLE = timedelta(minutes=60)
+SESSION_MAX = timedelta(hours=12)
+_SEEN_EVERY = timedelta(seconds=60)
+
+
+@dataclass
+class SignedIn:
+    """A signed-in browser: who, and the token its forms must carry."""
+
+    actor: Actor
+    csrf_token: str
+    session_id: int
+
+
+def start_session(session: Session, user: User, *, user_agent: str | None = None) -> tuple[str, WebSession]:
+    """Open a browser session for a user who has just passed ``login``. Returns the cookie secret
+    (shown to the browser only) and the stored row (which keeps only its digest)."""
+    secret = secrets.token_urlsafe(32)
+    now = clock.db_time(clock.now())
+    row = WebSession(user_id=user.id, secret_hash=token_digest(secret), csrf_token=secrets.token_urlsafe(32), created_at=now,
+                     last_seen_at=now, expires_at=clock.db_time(clock.now() + SESSION_MAX), user_agent=(user_agent or "")[:200] or None)
+    session.add(row)
+    session.flush()
+    record(session, Actor(username=user.username, role=user.role, user_id=user.id), "auth.session_start", "user", user.username,
+           after={"session": row.id})
+    return secret, row
+
+
+def session_actor(session: Session, secret: str | None) -> SignedIn | None:
+    """The signed-in user behind a cookie secret, or None when it is unknown, ended, expired or idle.
+
+    An expired or idle session is ended (with its reason) the first time it is presented."""
+    if not secret:
+        return None
+    found = repository.web_session(session, token_digest(secret))
+    if found is None:
+        return None
+    row, user = found
+    if row.ended_at is not None:
+        return None
+    now = clock.now()
+    reason = None
+    if not user.active:
+        reason = "account deactivated"
+    elif clock.from_db(row.expires_at) <= now:
+        reason = "expired"
+    elif clock.from_db(row.last_seen_at) + SESSION_IDLE <= now:
+        reason = "idle"
+    if reason:
+        row.ended_at, row.end_reason = clock.db_time(now), reason
+        return None
+    if clock.from_db(row.last_seen_at) + _SEEN_EVERY <= now:
+        row.last_seen_at = clock.db_time(now)
+    return SignedIn(Actor(username=user.username, role=user.role, user_id=user.id), row.csrf_token, row.id)
+
+
+def end_session(session: Session, secret: str | None, reason: str = "logout") -> bool:
+    """Sign a browser out. Returns False when the cookie named no open session."""
+    found = repository.web_session(session, token_digest(secret)) if secret else None
+    if found is None or found[0].ended_at is not None:
+        return False
+    row, user = found
+    row.ended_at, row.end_reason = clock.db_time(clock.now()), reason
+    record(session, Actor(username=user.username, role=user.role, user_id=user.id), "auth.session_end", "user", user.username,
+           after={"session": row.id, "reason": reason})
+    return True

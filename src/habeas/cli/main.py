@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from habeas.cli import audit, bench, court, db, demo, housing, intake, legal, operations, prisoner, site, transfer, user
+from habeas.cli import audit, bench, court, db, demo, housing, i18n, intake, legal, operations, prisoner, site, transfer, user
 
 app = typer.Typer(
     name="habeas",
@@ -26,6 +26,7 @@ app.add_typer(legal.legal_app, name="legal")
 app.add_typer(legal.sentence_app, name="sentence")
 app.add_typer(legal.release_app, name="release")
 app.add_typer(court.app, name="court")
+app.add_typer(i18n.app, name="i18n")
 app.add_typer(operations.movement_app, name="movement")
 app.add_typer(operations.count_app, name="count")
 app.add_typer(operations.welfare_app, name="welfare")

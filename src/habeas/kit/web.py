@@ -129,9 +129,22 @@ def _json_error(status: int, code: str, message: str, details=None, headers=None
     return JSONResponse(status_code=status, content={"error": {"code": code, "message": message, "details": details}}, headers=headers)
 
 
+def _error(request: Request, status: int, code: str, message: str, details=None, headers=None):
+    """The one error shape: JSON for the API, the error page for the staff pages."""
+    from habeas.kit import pages
+
+    if pages.is_page(request):
+        return pages.error_page(request, DomainError(message, code=code, details=details, status=status))
+    return _json_error(status, code, message, details, headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
+        from habeas.kit import pages
+
+        if pages.is_page(request):
+            return pages.error_page(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return _json_error(exc.status, exc.code, exc.message, exc.details, headers)
 
@@ -144,27 +157,27 @@ def install_error_handlers(app: FastAPI) -> None:
             if loc == ["legal_bases"] and err.get("type") == "too_short":
                 message = "booking refused: at least one legal basis is required"
             details.append({"row": None, "field": ".".join(loc) or None, "message": message})
-        return _json_error(422, "validation_failed", f"invalid request: {len(details)} problem(s)", details)
+        return _error(request, 422, "validation_failed", f"invalid request: {len(details)} problem(s)", details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _json_error(exc.status_code, code, str(exc.detail), None, getattr(exc, "headers", None))
+        return _error(request, exc.status_code, code, str(exc.detail), None, getattr(exc, "headers", None))
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError):
         log.warning("integrity error: %s", exc.orig)
-        return _json_error(409, "conflict", "the change conflicts with what is recorded (a duplicate or a missing reference); nothing was written")
+        return _error(request, 409, "conflict", "the change conflicts with what is recorded (a duplicate or a missing reference); nothing was written")
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError):
         log.error("database unavailable: %s", exc.orig)
-        return _json_error(503, "database_unavailable", "the database is not reachable or busy; nothing was written")
+        return _error(request, 503, "database_unavailable", "the database is not reachable or busy; nothing was written")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _json_error(500, "internal_error", "an unexpected error; nothing was written", {"request_id": getattr(request.state, "request_id", None)})
+        return _error(request, 500, "internal_error", "an unexpected error; nothing was written", {"request_id": getattr(request.state, "request_id", None)})
 
 
 def api_routes(app: FastAPI) -> list[tuple[str, set[str], APIRoute]]:

@@ -395,102 +395,234 @@ def readmit_after_error(session: Session, actor: Actor, number: str, *, reason: 
 
 # --- recalculating a whole site ------------------------------------------------------------------
 
+class _Memo(dict):
+    """A dict that works a missing value out once: across a site the same dates, keys and terms
+    come back again and again."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        value = self[key] = self.make(key)
+        return value
+
+
+def _site_rows(session: Session, site_id: int):
+    """Everyone held at the site, straight through the driver: the open episodes, and their active
+    sentences, remand periods and adjustments grouped by episode (in the order the case lists them)."""
+    from habeas.db import fetch_all
+
+    where = "p.current_site_id = ? AND p.in_custody = ?"
+    args = (site_id, True)
+    eps = fetch_all(session, "SELECT e.id, e.prisoner_id, e.admitted_at, p.prisoner_number FROM custody_episodes e "
+                    f"JOIN prisoners p ON p.current_episode_id = e.id WHERE {where} AND e.status = 'open'", args)
+    groups = []
+    for sql, extra in (
+            ("SELECT s.episode_id, s.key, s.sentence_date, s.years, s.months, s.days, s.life, s.minimum_years, s.minimum_months, "
+             "s.minimum_days, s.consecutive_to, s.start_date FROM sentences s JOIN prisoners p ON p.current_episode_id = s.episode_id "
+             f"WHERE {where} AND s.status = 'active' ORDER BY s.episode_id, s.id", ()),
+            ("SELECT r.episode_id, r.start, r.\"end\" FROM remand_periods r JOIN prisoners p ON p.current_episode_id = r.episode_id "
+             f"WHERE {where} AND r.active = ? ORDER BY r.episode_id, r.start", (True,)),
+            ("SELECT a.episode_id, a.kind, a.days, a.reason FROM sentence_adjustments a JOIN prisoners p ON p.current_episode_id = a.episode_id "
+             f"WHERE {where} AND a.active = ? ORDER BY a.episode_id, a.id", (True,))):
+        by: dict[int, list] = {}
+        for r in fetch_all(session, sql, (*args, *extra)):
+            g = by.get(r[0])
+            if g is None:
+                by[r[0]] = [r]
+            else:
+                g.append(r)
+        groups.append(by)
+    return eps, *groups
+
+
+def _site_cases(eps, by_sent, by_rem, by_adj):
+    """Each episode's case, and its inputs as JSON text, made in one pass over the raw rows.
+
+    The text is what :func:`inputs_json` writes for the case (the tests hold them equal): dates
+    as ISO text, keys and free text through the JSON string encoder, fields in the same order
+    and left out in the same cases. Dates, quoted keys and terms repeat across a site, so each
+    is worked out once. Yields (episode row, case, inputs JSON) for episodes with a sentence."""
+    from habeas.db import as_date
+
+    day = _Memo(as_date)  # raw value (ISO text on SQLite, a date on PostgreSQL) -> date
+    iso = _Memo(lambda v: as_date(v).isoformat())  # raw value -> the ISO text inputs_json writes
+    quote = _Memo(_quote)
+
+    def make_term(ymd):
+        t = calc.Term(ymd[0] or 0, ymd[1] or 0, ymd[2] or 0)
+        return t, f'{{"years":{t.years},"months":{t.months},"days":{t.days}}}'
+
+    terms = _Memo(make_term)
+    Case, Sent, Remand, Adj = calc.ReleaseCase, calc.Sentence, calc.RemandPeriod, calc.Adjustment
+    no_rows = ()
+    for e in eps:
+        eid = e[0]
+        rows = by_sent.get(eid)
+        if not rows:
+            continue
+        sents = []
+        parts = []
+        for _, key, sdate, y, m, d, life, my, mm, md, after, start in rows:
+            if life:
+                mt = terms[(my, mm, md)] if my is not None else None
+                sents.append(Sent(key, day[sdate], None, True, mt and mt[0], after, day[start] if start is not None else None))
+                f = f'{{"key":{quote[key]},"sentence_date":"{iso[sdate]}","life":true'
+                if mt is not None:
+                    f += ',"minimum_term":' + mt[1]
+            else:
+                t, tj = terms[(y, m, d)]
+                sents.append(Sent(key, day[sdate], t, False, None, after, day[start] if start is not None else None))
+                f = f'{{"key":{quote[key]},"sentence_date":"{iso[sdate]}","term":{tj}'
+            if after is not None:
+                f += ',"consecutive_to":' + quote[after]
+            if start is not None:
+                f += ',"start_date":"' + iso[start] + '"'
+            parts.append(f + "}")
+        rem = by_rem.get(eid, no_rows)
+        adj = by_adj.get(eid, no_rows)
+        cs = day[e[2]] if type(e[2]) is not str else day[e[2][:10]]
+        case = Case(cs, tuple(sents), tuple([Remand(day[a], day[b]) for _, a, b in rem]) if rem else (), None,
+                    tuple([Adj(k, n, why) for _, k, n, why in adj]) if adj else ())
+        remand = ",".join([f'{{"start":"{iso[a]}","end":"{iso[b]}"}}' for _, a, b in rem]) if rem else ""
+        adjust = ",".join([f'{{"kind":{quote[k]},"days":{n},"reason":{_quote(why)}}}' for _, k, n, why in adj]) if adj else ""
+        yield e, case, (f'{{"custody_start":"{iso[cs]}","sentences":[{",".join(parts)}],'
+                        f'"remand_periods":[{remand}],"adjustments":[{adjust}]}}')
+
+
+def _site_results(eps, by_sent, by_rem, by_adj, rules: calc.SentenceRules, iso_dates: bool) -> tuple[list[tuple], list[dict]]:
+    """Calculate every case of ``eps``: (prisoner id, episode id, release date, sentence expiry,
+    eligibility date, immediate, life, beyond calendar, release year, inputs JSON) per episode with
+    a sentence, in order, and the cases in error. Dates as ISO text when ``iso_dates`` (SQLite)."""
+    if iso_dates:
+        dv = _Memo(date.isoformat)
+        dv[None] = None
+    else:
+        dv = _Memo(lambda d: d)
+    calculate = calc.calculate
+    rows, errors = [], []
+    for e, case, inputs in _site_cases(eps, by_sent, by_rem, by_adj):
+        try:
+            r = calculate(case, rules)
+        except calc.ReleaseError as exc:
+            errors.append({"row": None, "field": getattr(exc, "field", None), "message": f"{e[3]}: {exc.message}"})
+            continue
+        rows.append((e[1], e[0], dv[r.release_date], dv[r.sentence_expiry], dv[r.eligibility_date], r.immediate, r.life, r.beyond_calendar,
+                     r.release_year, inputs))
+    return rows, errors
+
+
+# Below this many people a site is calculated in one process; above it, in two (see _in_two).
+PARALLEL_MIN = 20_000
+
+
+def _in_two(work, items: list) -> tuple[list, list]:
+    """``work(items)`` -> (rows, errors), with the second half of ``items`` worked in a forked child
+    while this process works the first half; the results are joined in order, as one call would
+    give them. The child shares the loaded rows through the fork (nothing is copied to it), sends
+    back plain tuples and text (pickled through a pipe) and leaves by ``os._exit``: it never touches
+    the database connection, and runs no clean-up of the parent's. Should the child fail in any
+    way, its half is worked here."""
+    import os
+    import pickle
+    import signal
+
+    half = (len(items) + 1) // 2
+    first, second = items[:half], items[half:]
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        status = 1
+        try:
+            os.close(r)
+            data = pickle.dumps(work(second), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(w, "wb") as out:
+                out.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(w)
+    data = b""
+    try:
+        mine = work(first)
+        with os.fdopen(r, "rb") as inp:
+            r = None
+            data = inp.read()
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        if r is not None:
+            os.close(r)
+        _, status = os.waitpid(pid, 0)
+    theirs = pickle.loads(data) if status == 0 and data else work(second)
+    return mine[0] + theirs[0], mine[1] + theirs[1]
+
+
+def _can_fork() -> bool:
+    import os
+
+    return hasattr(os, "fork") and len(os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)) > 1
+
+
 def recalculate_site(session: Session, actor: Actor, site_code: str, *, trigger: str = "recalculation of the site",
                      progress=None) -> dict:
     """Calculate again the release date of everyone held at the site with a sentence (after a
     change of the rules file, say). All or nothing: any case in error is reported with the
     person and nothing is written. The breakdowns are worked out on read from each calculation's
-    inputs and its rules file, so the batch stores results, not text."""
-    import gc
-    from collections import defaultdict
+    inputs and its rules file, so the batch stores results, not text.
 
-    from habeas.db import as_date, bulk_insert, bulk_update, fetch_all, reserve_ids, time_param
+    A large site is calculated in two processes (:func:`_in_two`), both working on the rows read
+    here; reading and writing stay in this process, in the caller's transaction."""
+    import gc
+    from functools import partial
+
+    from habeas.db import bulk_insert, bulk_update, reserve_ids, time_param
     from habeas.sites.service import get_site
 
     site = get_site(session, site_code)
     rules = legal.jurisdiction()
     legal.remember_rules(session, rules)
-    # The whole site in one pass per table, straight through the driver.
-    where = "p.current_site_id = ? AND p.in_custody = ?"
-    args = (site.id, True)
-    eps = [(i, pid, as_date(adm), number) for i, pid, adm, number in fetch_all(session,
-           "SELECT e.id, e.prisoner_id, e.admitted_at, p.prisoner_number FROM custody_episodes e "
-           f"JOIN prisoners p ON p.current_episode_id = e.id WHERE {where} AND e.status = 'open'", args)]
-    by_sent, by_rem, by_adj = defaultdict(list), defaultdict(list), defaultdict(list)
-    for r in fetch_all(session, "SELECT s.episode_id, s.key, s.sentence_date, s.years, s.months, s.days, s.life, s.minimum_years, "
-                       "s.minimum_months, s.minimum_days, s.consecutive_to, s.start_date FROM sentences s "
-                       f"JOIN prisoners p ON p.current_episode_id = s.episode_id WHERE {where} AND s.status = 'active' "
-                       "ORDER BY s.episode_id, s.id", args):
-        by_sent[r[0]].append(r)
-    for r in fetch_all(session, "SELECT r.episode_id, r.start, r.\"end\" FROM remand_periods r "
-                       f"JOIN prisoners p ON p.current_episode_id = r.episode_id WHERE {where} AND r.active = ? "
-                       "ORDER BY r.episode_id, r.start", (*args, True)):
-        by_rem[r[0]].append(r)
-    for r in fetch_all(session, "SELECT a.episode_id, a.kind, a.days, a.reason FROM sentence_adjustments a "
-                       f"JOIN prisoners p ON p.current_episode_id = a.episode_id WHERE {where} AND a.active = ? "
-                       "ORDER BY a.episode_id, a.id", (*args, True)):
-        by_adj[r[0]].append(r)
-    if progress:
-        progress("loaded", len(eps), len(eps))
-    todo = [e for e in eps if by_sent.get(e[0])]
-    results, errors = [], []
+    is_pg = session.connection().dialect.name == "postgresql"
+    # The cyclic collector is paused for the batch: it builds millions of objects and no cycles,
+    # and the collector would walk them all again and again as they pile up.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        terms: dict[tuple, calc.Term] = {}
-
-        def term(y, m, d):
-            key = (y, m, d)
-            t = terms.get(key)
-            if t is None:
-                t = terms[key] = calc.Term(y or 0, m or 0, d or 0)
-            return t
-
-        Sent, Remand, Adj = calc.Sentence, calc.RemandPeriod, calc.Adjustment
-        for e in todo:
-            eid = e[0]
-            case = calc.ReleaseCase(
-                e[2],
-                tuple([Sent(key, as_date(sdate), None if life else term(y, m, d), bool(life),
-                            term(my, mm, md) if life and my is not None else None, after, as_date(start))
-                       for _, key, sdate, y, m, d, life, my, mm, md, after, start in by_sent[eid]]),
-                tuple([Remand(as_date(a), as_date(b)) for _, a, b in by_rem.get(eid, ())]),
-                None,
-                tuple([Adj(k, n, why) for _, k, n, why in by_adj.get(eid, ())]))
-            try:
-                results.append((e, case, calc.calculate(case, rules.sentences)))
-            except calc.ReleaseError as exc:
-                errors.append({"row": None, "field": getattr(exc, "field", None), "message": f"{e[3]}: {exc.message}"})
+        eps, by_sent, by_rem, by_adj = _site_rows(session, site.id)
+        if progress:
+            progress("loaded", len(eps), len(eps))
+        work = partial(_site_results, by_sent=by_sent, by_rem=by_rem, by_adj=by_adj, rules=rules.sentences, iso_dates=not is_pg)
+        results, errors = _in_two(work, eps) if len(eps) >= PARALLEL_MIN and _can_fork() else work(eps)
+        del eps, by_sent, by_rem, by_adj, work
+        if errors:
+            raise ValidationFailed(f"{len(errors)} release date(s) cannot be calculated: nothing was written", code="release_invalid",
+                                   details=errors)
+        if progress:
+            progress("calculated", len(results), len(results))
+        now = time_param(session)(clock.db_time(clock.now()))
+        calc_ids = reserve_ids(session, ReleaseCalculation.__table__, len(results))
+        trig, digest, by = trigger[:200], rules.digest, actor.username
+        rows = [(cid, pid, eid, trig, rd, se, ed, imm, life, beyond, year, digest, inputs, "[]", now, by)
+                for cid, (pid, eid, rd, se, ed, imm, life, beyond, year, inputs) in zip(calc_ids, results, strict=True)]
+        del results
+        bulk_insert(session, "release_calculations", (
+            ("id", "bigint"), ("prisoner_id", "bigint"), ("episode_id", "bigint"), ("trigger", "text"), ("release_date", "date"),
+            ("sentence_expiry", "date"), ("eligibility_date", "date"), ("immediate", "boolean"), ("life", "boolean"), ("beyond_calendar", "boolean"),
+            ("release_year", "integer"), ("rules_digest", "text"), ("inputs", "json" if is_pg else "text"), ("lines", "json" if is_pg else "text"),
+            ("computed_at", "timestamp"), ("computed_by", "text")), rows)
+        bulk_update(session, "custody_episodes", ("id", "bigint"), (("release_date", "date"), ("release_calculation_id", "bigint")),
+                    [(row[4], row[0], row[2]) for row in rows])
+        del rows
     finally:
         if enabled:
             gc.enable()
-    if errors:
-        raise ValidationFailed(f"{len(errors)} release date(s) cannot be calculated: nothing was written", code="release_invalid", details=errors)
-    if progress:
-        progress("calculated", len(results), len(results))
-    t = time_param(session)
-    now = clock.db_time(clock.now())
-    calc_ids = reserve_ids(session, ReleaseCalculation.__table__, len(results))
-    is_pg = session.connection().dialect.name == "postgresql"
-
-    def dv(d):
-        return d if is_pg or d is None else d.isoformat()
-
-    rows = []
-    for cid, (e, case, r) in zip(calc_ids, results, strict=True):
-        inputs = inputs_json(case)
-        rows.append((cid, e[1], e[0], trigger[:200], dv(r.release_date), dv(r.sentence_expiry), dv(r.eligibility_date), r.immediate, r.life,
-                     r.beyond_calendar, r.release_year, rules.digest, inputs, "[]", t(now), actor.username))
-    bulk_insert(session, "release_calculations", (
-        ("id", "bigint"), ("prisoner_id", "bigint"), ("episode_id", "bigint"), ("trigger", "text"), ("release_date", "date"),
-        ("sentence_expiry", "date"), ("eligibility_date", "date"), ("immediate", "boolean"), ("life", "boolean"), ("beyond_calendar", "boolean"),
-        ("release_year", "integer"), ("rules_digest", "text"), ("inputs", "json" if is_pg else "text"), ("lines", "json" if is_pg else "text"),
-        ("computed_at", "timestamp"), ("computed_by", "text")), rows)
-    bulk_update(session, "custody_episodes", ("id", "bigint"), (("release_date", "date"), ("release_calculation_id", "bigint")),
-                [(dv(r.release_date), cid, e[0]) for cid, (e, _, r) in zip(calc_ids, results, strict=True)])
-    record(session, actor, "release.recalculate_site", "site", site.code, after={"trigger": trigger, "calculated": len(results),
+    record(session, actor, "release.recalculate_site", "site", site.code, after={"trigger": trigger, "calculated": len(calc_ids),
                                                                                 "rules": rules.digest, "first": calc_ids[0] if calc_ids else None,
                                                                                 "last": calc_ids[-1] if calc_ids else None})
     if progress:
-        progress("written", len(results), len(results))
-    return {"site": site.code, "calculated": len(results), "rules": rules.digest}
+        progress("written", len(calc_ids), len(calc_ids))
+    return {"site": site.code, "calculated": len(calc_ids), "rules": rules.digest}

@@ -13,10 +13,10 @@ from habeas.models.operations import CountLine, CountSession, CountSubmission, I
 from habeas.models.prisoners import Affiliation, DistinguishingMark, NameToken, Prisoner, PrisonerAlias, Sequence
 from habeas.models.sites import Location, Site
 from habeas.models.transfers import Transfer, TransferAlert, TransferItem
-from habeas.models.users import ApiToken, User
+from habeas.models.users import ApiToken, User, WebSession
 
 __all__ = [
     "Affiliation", "Amendment", "ApiToken", "AuditEvent", "AuditHead", "Base", "Charge", "CourtCase", "Hearing", "RoomBlock", "RoomBooking", "CountLine", "CountSession",
     "CountSubmission", "CustodyEpisode", "HousingOverride", "NonAssociation", "DistinguishingMark", "Incident", "LegalBasis", "LegalBasisEvent", "Location", "LocationStay", "Movement", "NameToken", "Prisoner", "PrisonerAlias",
-    "ReleaseCalculation", "RemandPeriod", "RulesFile", "Sentence", "SentenceAdjustment", "Sequence", "Site", "Transfer", "TransferAlert", "TransferItem", "User", "WelfareRequirement", "WelfareRound",
+    "ReleaseCalculation", "RemandPeriod", "RulesFile", "Sentence", "SentenceAdjustment", "Sequence", "Site", "Transfer", "TransferAlert", "TransferItem", "User", "WebSession", "WelfareRequirement", "WelfareRound",
 ]

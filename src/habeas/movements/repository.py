@@ -131,3 +131,19 @@ def movements_after(session: Session, site_id: int, mark: int, *, until: datetim
 
 def ledger_mark(session: Session) -> int:
     return session.execute(select(func.coalesce(func.max(Movement.id), 0))).scalar_one()
+
+
+def count_since(session: Session, site_id: int, kinds: Iterable[str], since: datetime) -> int:
+    """How many movements of these kinds the site recorded since ``since``."""
+    return session.execute(select(func.count()).select_from(Movement).where(
+        Movement.site_id == site_id, Movement.moved_at >= since, Movement.kind.in_(list(kinds)))).scalar_one()
+
+
+def waiting_in(session: Session, location_ids: list[int], *, limit: int = 50) -> list[Row]:
+    """People now in these locations, longest there first: (prisoner_number, surname, given_names, since)."""
+    if not location_ids:
+        return []
+    return list(session.execute(
+        select(Prisoner.prisoner_number, Prisoner.surname, Prisoner.given_names, Prisoner.last_moved_at)
+        .where(Prisoner.current_location_id.in_(location_ids), Prisoner.in_custody.is_(True))
+        .order_by(Prisoner.last_moved_at, Prisoner.id).limit(limit)).all())

@@ -1,0 +1,16 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+  // A <select data-navigate="/prefix/"> goes to prefix + value when changed.
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (el.matches && el.matches("select[data-navigate]")) {
+      window.location.assign(el.getAttribute("data-navigate") + encodeURIComponent(el.value));
+    }
+  });
+  // Move focus to the main content after an htmx swap into it (screen readers hear the change).
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var focus = ev.detail.target.querySelector("[data-autofocus]");
+    if (focus) { focus.focus(); }
+  });
+})();
