@@ -74,14 +74,20 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     return app
 
 
+# Domains with pages, in menu order; each has a views.py with a ``router``.
+PAGE_DOMAINS = ("auth", "dashboard", "sites", "roll", "counts", "prisoners", "intake", "transfers", "housing", "court", "legal", "audit")
+
+
 def page_router() -> APIRouter:
     """The staff pages: each domain's views.py."""
-    from habeas.auth.views import router as auth
-    from habeas.dashboard.views import router as dashboard
+    import importlib
+    import importlib.util
 
     pages = APIRouter(include_in_schema=False)
-    for r in (auth, dashboard):
-        pages.include_router(r)
+    for domain in PAGE_DOMAINS:
+        name = f"habeas.{domain}.views"
+        if importlib.util.find_spec(name) is not None:
+            pages.include_router(importlib.import_module(name).router)
     return pages
 
 

@@ -15,6 +15,7 @@ app = typer.Typer(help="Translations of the staff pages (gettext catalogs under 
 def missing(
     lang: str = typer.Option("es", help="Language code."),
     add_to: Path | None = typer.Option(None, "--add-to", help="Append the missing messages, untranslated, to this .po file."),
+    only: list[str] = typer.Option([], "--only", help="Only messages used under these paths (e.g. templates/sites/ or sites/views.py)."),
 ) -> None:
     """List the messages with no translation; exit 1 when there are any."""
     from babel.messages.catalog import Catalog
@@ -23,6 +24,8 @@ def missing(
     from habeas.kit import i18n
 
     gaps = i18n.missing(lang)
+    if only:
+        gaps = {m: w for m, w in gaps.items() if any(loc.startswith(tuple(only)) for loc in w)}
     if add_to is not None and gaps:
         if add_to.exists():
             with add_to.open("rb") as fh:
