@@ -72,3 +72,9 @@ def signed_in(browser_like, staff):
         return c
 
     return make
+
+
+@pytest.fixture
+def client_api(app):
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c

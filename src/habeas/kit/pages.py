@@ -215,3 +215,16 @@ def error_page(request: Request, exc: DomainError) -> Response:
     # no database here: the request's transaction is already over
     return render(request, "error.html", {"error": exc, "details": details, "site_code": request.cookies.get(SITE_COOKIE)},
                   status=exc.status)
+
+
+def refuse(request: Request, ctx: Ctx, exc: DomainError, template: str, context: dict[str, Any] | None = None) -> HTMLResponse:
+    """Show a form again with what the service refused: the transaction is rolled back first, so
+    nothing the refused action wrote is kept, and the page lists every problem (row, field, message)."""
+    ctx.session.rollback()
+    details = exc.details if isinstance(exc.details, list) else []
+    by_field: dict[str, list[str]] = {}
+    for d in details:
+        if isinstance(d, dict) and d.get("field"):
+            by_field.setdefault(str(d["field"]), []).append(d.get("message") or exc.message)
+    return render(request, template, {**(context or {}), "error": exc, "details": details, "field_errors": by_field},
+                  status=exc.status)
