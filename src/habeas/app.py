@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -44,7 +45,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         lang = i18n.pick_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
         request.state.lang = lang
         i18n.set_language(lang)
+        started = time.perf_counter()
         response = await call_next(request)
+        # how long the server worked on the request (browsers' developer tools show it)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         response.headers["X-Request-ID"] = rid
         response.headers["X-Content-Type-Options"] = "nosniff"
         if request.url.path.startswith("/static/"):

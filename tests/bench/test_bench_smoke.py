@@ -10,7 +10,7 @@ import math
 import pytest
 from typer.testing import CliRunner
 
-from bench import allocate, intake, release, roll, search, where
+from bench import allocate, intake, release, roll, search, web, where
 from habeas.cli.main import app
 
 
@@ -59,6 +59,12 @@ def test_allocate_bench_smoke(tmp_path):
 def test_release_bench_smoke(tmp_path):
     results = release.run(prisoners=300, repeats=2, directory=tmp_path)
     _check(results, ["release.seconds", "release.pure_seconds", "legal.due_ms"])
+
+
+def test_web_bench_smoke(tmp_path):
+    results = web.run(population=200, full=300, rounds=2, directory=tmp_path)
+    _check(results, ["web.p95_ms", "web.sitemap_ms"])
+    assert results[0]["pages"] >= 10 and results[0]["requests"] == 2 * results[0]["pages"]
 
 
 def test_cli_prints_json_alone_on_stdout(monkeypatch):

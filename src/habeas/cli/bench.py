@@ -13,7 +13,7 @@ from rich.table import Table
 from habeas.cli.common import console, err_console
 from habeas.config import project_root
 
-NAMES = ("intake", "search", "allocate", "roll", "where", "release")
+NAMES = ("intake", "search", "allocate", "roll", "where", "release", "web")
 
 
 def _module(name: str) -> ModuleType:
@@ -31,7 +31,7 @@ def _module(name: str) -> ModuleType:
 
 
 def bench(
-    name: str = typer.Argument(..., help="intake, search, allocate, roll, where, release or all."),
+    name: str = typer.Argument(..., help="intake, search, allocate, roll, where, release, web or all."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array of {name, value, unit, target} on stdout (progress goes to stderr)."),
     seed: int = typer.Option(1, "--seed", help="Seed of the synthetic population."),
 ) -> None:
