@@ -26,3 +26,8 @@ def events(session: Session, *, entity_type: str | None, entity_id: str | None, 
     items = list(session.execute(select(AuditEvent).where(*conds).order_by(AuditEvent.seq.desc()).offset(offset).limit(limit)).scalars())
     total = session.execute(select(func.count()).select_from(AuditEvent).where(*conds)).scalar_one()
     return items, total
+
+
+def event(session: Session, seq: int) -> AuditEvent | None:
+    """One event by its sequence number."""
+    return session.get(AuditEvent, seq)

@@ -317,3 +317,77 @@ def record_outcome(session: Session, actor: Actor, hearing_id: int, *, outcome: 
                                                                                   "remanded_until": remanded_until})
     session.flush()
     return effect
+
+
+# --- reading for the staff pages ---------------------------------------------------------------
+
+def day_board(session: Session, site_code: str, on: date | None = None) -> dict:
+    """The court day of a site: the day's hearings (:func:`day`, each with its case reference) and
+    every video-link room with the bookings (pre, main, post) and blocks that fall in the day."""
+    from habeas.models import Location
+
+    site = get_site(session, site_code)
+    tz = ZoneInfo(site.timezone)
+    if on is None:
+        on = clock.now().astimezone(tz).date()
+    lo = clock.db_time(datetime.combine(on, time(0), tzinfo=tz))
+    hi = clock.db_time(datetime.combine(on + timedelta(days=1), time(0), tzinfo=tz))
+    hearings = day(session, site.code, on)
+    ids = [h["hearing"] for h in hearings]
+    refs = dict(session.execute(select(Hearing.id, CourtCase.reference).join(CourtCase, CourtCase.id == Hearing.case_id)
+                                .where(Hearing.id.in_(ids))).all()) if ids else {}
+    for h in hearings:
+        h["case"] = refs.get(h["hearing"])
+    rooms = session.execute(select(Location.id, Location.code, Location.name, Location.room_use, Location.in_service)
+                            .where(Location.site_id == site.id, Location.type == "video_link_room", Location.active.is_(True))
+                            .order_by(Location.position, Location.code)).all()
+    by_room: dict[int, dict] = {r.id: {"code": r.code, "name": r.name, "use": r.room_use or "shared", "in_service": r.in_service,
+                                       "bookings": [], "blocks": []} for r in rooms}
+    if by_room:
+        booked = session.execute(
+            select(RoomBooking.room_id, RoomBooking.slot, RoomBooking.starts_at, RoomBooking.ends_at, Hearing.id, Hearing.court,
+                   Hearing.status, Prisoner.prisoner_number, Prisoner.surname, Prisoner.given_names)
+            .join(Hearing, Hearing.id == RoomBooking.hearing_id).join(Prisoner, Prisoner.id == Hearing.prisoner_id)
+            .where(RoomBooking.room_id.in_(list(by_room)), RoomBooking.active.is_(True), RoomBooking.starts_at < hi, RoomBooking.ends_at > lo)
+            .order_by(RoomBooking.starts_at, RoomBooking.id)).all()
+        for b in booked:
+            by_room[b.room_id]["bookings"].append({"slot": b.slot, "from": b.starts_at, "to": b.ends_at, "hearing": b.id, "court": b.court,
+                                                   "status": b.status, "prisoner_number": b.prisoner_number, "surname": b.surname,
+                                                   "given_names": b.given_names})
+        blocks = session.execute(select(RoomBlock).where(RoomBlock.room_id.in_(list(by_room)), RoomBlock.active.is_(True),
+                                                         RoomBlock.starts_at < hi, RoomBlock.ends_at > lo)
+                                 .order_by(RoomBlock.starts_at, RoomBlock.id)).scalars().all()
+        for k in blocks:
+            by_room[k.room_id]["blocks"].append({"id": k.id, "from": k.starts_at, "to": k.ends_at, "reason": k.reason, "by": k.created_by})
+    return {"site": site.code, "site_name": site.name, "timezone": site.timezone, "on": on, "day_start": lo, "day_end": hi,
+            "hearings": hearings, "rooms": list(by_room.values())}
+
+
+def cases_of(session: Session, number: str) -> list[dict]:
+    """A person's court cases, newest first, with their charges and hearings (and each hearing's rooms)."""
+    from habeas.models import Location
+
+    p = get_prisoner(session, number)
+    cases = session.execute(select(CourtCase).where(CourtCase.prisoner_id == p.id).order_by(CourtCase.created_at.desc(), CourtCase.id.desc())).scalars().all()
+    if not cases:
+        return []
+    ids = [c.id for c in cases]
+    charges = session.execute(select(Charge).where(Charge.case_id.in_(ids)).order_by(Charge.id)).scalars().all()
+    hearings = session.execute(select(Hearing).where(Hearing.prisoner_id == p.id).order_by(Hearing.starts_at.desc(), Hearing.id.desc())).scalars().all()
+    slots: dict[int, list[dict]] = {}
+    if hearings:
+        for b, code in session.execute(select(RoomBooking, Location.code).join(Location, Location.id == RoomBooking.room_id)
+                                       .where(RoomBooking.hearing_id.in_([h.id for h in hearings]), RoomBooking.active.is_(True))
+                                       .order_by(RoomBooking.starts_at)).all():
+            slots.setdefault(b.hearing_id, []).append({"slot": b.slot, "room": code, "from": b.starts_at, "to": b.ends_at})
+    out = {c.id: {"id": c.id, "reference": c.reference, "court": c.court, "status": c.status, "created_at": c.created_at,
+                  "created_by": c.created_by, "charges": [], "hearings": []} for c in cases}
+    for ch in charges:
+        out[ch.case_id]["charges"].append({"offence": ch.offence, "offence_date": ch.offence_date, "outcome": ch.outcome,
+                                           "outcome_date": ch.outcome_date})
+    for h in hearings:
+        if h.case_id in out:
+            out[h.case_id]["hearings"].append({"id": h.id, "court": h.court, "mode": h.mode, "starts_at": h.starts_at, "ends_at": h.ends_at,
+                                               "status": h.status, "outcome": h.outcome, "outcome_note": h.outcome_note, "site_id": h.site_id,
+                                               "slots": slots.get(h.id, [])})
+    return list(out.values())

@@ -261,3 +261,16 @@ def housing_overrides(session: Session, prisoner_id: int) -> list:
     from habeas.models import HousingOverride
 
     return list(session.execute(select(HousingOverride).where(HousingOverride.prisoner_id == prisoner_id).order_by(HousingOverride.id)).scalars())
+
+
+def movement_count(session: Session, prisoner_id: int) -> int:
+    """How many movements the person has in the ledger (to page the timeline from the newest)."""
+    return session.execute(select(func.count()).select_from(Movement).where(Movement.prisoner_id == prisoner_id)).scalar_one()
+
+
+def release_calculation(session: Session, prisoner_id: int, calculation_id: int):
+    """One of the person's release calculations, or None (also when it is someone else's)."""
+    from habeas.models import ReleaseCalculation
+
+    c = session.get(ReleaseCalculation, calculation_id)
+    return c if c is not None and c.prisoner_id == prisoner_id else None
