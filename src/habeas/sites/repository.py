@@ -154,3 +154,31 @@ def ancestors_closed(session: Session, loc: Location) -> Location | None:
             return parent
         parent_id = parent.parent_id
     return None
+
+
+def map_rows(session: Session, site_id: int) -> list:
+    """The active locations of a site as plain rows in layout order: what the site map draws
+    (no ORM objects, so the 40,000-bed complex reads in one cheap query)."""
+    return list(session.execute(
+        select(Location.id, Location.parent_id, Location.code, Location.local_code, Location.name, Location.type, Location.use,
+               Location.depth, Location.floor_area_m2, Location.cna, Location.working_capacity, Location.max_capacity,
+               Location.in_service, Location.service_note)
+        .where(Location.site_id == site_id, Location.active.is_(True)).order_by(Location.position, Location.id)).all())
+
+
+def housed_counts(session: Session, site_id: int) -> dict[int, int]:
+    """People in custody per housing cell (wherever they are now), in one grouped query."""
+    rows = session.execute(
+        select(Prisoner.cell_id, func.count())
+        .where(Prisoner.current_site_id == site_id, Prisoner.in_custody.is_(True), Prisoner.cell_id.is_not(None))
+        .group_by(Prisoner.cell_id)).all()
+    return {cell_id: n for cell_id, n in rows}
+
+
+def housed_elsewhere(session: Session, cell_id: int, *, limit: int = 200) -> list[Prisoner]:
+    """People housed in a cell who are not in it now (at a hearing, in the yard, at hospital...), in name order."""
+    return list(session.execute(
+        select(Prisoner)
+        .where(Prisoner.cell_id == cell_id, Prisoner.in_custody.is_(True),
+               (Prisoner.current_location_id.is_(None)) | (Prisoner.current_location_id != cell_id))
+        .order_by(Prisoner.surname_norm, Prisoner.given_names_norm, Prisoner.id).limit(limit)).scalars())
