@@ -13,6 +13,7 @@ from habeas.kit import clock
 from habeas.models import Prisoner
 
 from tests import factories as f
+from tests.web.conftest import csrf_of
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 H = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # 09:00 at OPS (America/El_Salvador, UTC-6)
@@ -45,7 +46,7 @@ def test_the_day_lists_each_hearing_with_its_room_slots(signed_in, hearings):
     r = signed_in("viewer").get("/sites/OPS/court", params={"on": "2026-03-04"})
     assert r.status_code == 200
     table = re.search(r'<table class="hearings">.*?</table>', r.text, re.S).group(0)
-    rows = re.findall(r"<tr class=\"[^\"]*\">.*?</tr>", table, re.S)
+    rows = re.findall(r"<tr class=\"[^\"]*\" id=\"hearing-\d+\">.*?</tr>", table, re.S)
     assert len(rows) == 2  # the next day's hearing is not on this day
     first, second = rows
     assert numbers[0] in first and "CASE-0" in first and "Juzgado Especializado" in first and "video link" in first
@@ -96,3 +97,67 @@ def test_an_empty_day_says_so(signed_in, hearings):
 def test_the_court_day_needs_a_signed_in_user(browser_like, staff):
     r = browser_like().get("/sites/T1/court", follow_redirects=False)
     assert r.status_code == 303 and "/login" in r.headers["location"]
+
+
+# --- the legal role's forms -----------------------------------------------------------------------
+
+def test_only_the_legal_role_sees_and_may_post_the_outcome_form(signed_in, sessions, hearings):
+    numbers, video, _ = hearings
+    assert "Record the outcome" not in signed_in("viewer").get("/sites/OPS/court", params={"on": "2026-03-04"}).text
+    for role in ("viewer", "operations", "inspector"):
+        c = signed_in(role)
+        token = csrf_of(c.get("/sites/OPS/court").text)
+        assert c.post(f"/hearings/{video}/outcome", data={"outcome": "adjourned", "csrf_token": token}).status_code == 403
+    legal = signed_in("legal")
+    assert "Record the outcome" in legal.get("/sites/OPS/court", params={"on": "2026-03-04"}).text
+    assert legal.post(f"/hearings/{video}/outcome", data={"outcome": "adjourned"}).status_code == 403  # no CSRF token
+    with sessions() as s:
+        assert court.hearing_of(s, video).status == "scheduled"
+
+
+def test_legal_records_an_outcome(signed_in, sessions, hearings):
+    numbers, video, in_person = hearings
+    c = signed_in("legal")
+    token = csrf_of(c.get("/sites/OPS/court", params={"on": "2026-03-04"}).text)
+    # remanded needs its date: the form comes back on the day's page, in that row, and nothing is written
+    r = c.post(f"/hearings/{video}/outcome", data={"outcome": "remanded", "csrf_token": token})
+    assert r.status_code == 422 and "remanded until when?" in r.text and f'id="outcome-{video}-remanded_until-error"' in r.text
+    assert "<details class=\"action\" open>" in r.text
+    r = c.post(f"/hearings/{video}/outcome", data={"outcome": "maybe", "remanded_until": "soon", "csrf_token": token})
+    assert r.status_code == 422 and f'id="outcome-{video}-outcome-error"' in r.text and "soon is not a date" in r.text
+    with sessions() as s:
+        assert court.hearing_of(s, video).status == "scheduled"
+    r = c.post(f"/hearings/{video}/outcome", data={"outcome": "remanded", "remanded_until": "2026-05-04", "note": "next hearing in May",
+                                                   "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/sites/OPS/court?on=2026-03-04#hearing-{video}"
+    page = c.get(r.headers["location"]).text
+    assert "The outcome is recorded." in page and "held: remanded" in page
+    with sessions() as s:
+        assert court.hearing_of(s, video).outcome == "remanded"
+
+
+def test_legal_opens_a_case_and_schedules_a_hearing_from_the_record(signed_in, sessions, hearings):
+    numbers, *_ = hearings
+    n = numbers[2]
+    c = signed_in("legal")
+    page = c.get(f"/prisoners/{n}").text
+    assert "Open a court case" in page and "Schedule a hearing" in page and "VL2 · legal visit" in page
+    token = csrf_of(page)
+    r = c.post(f"/prisoners/{n}/cases", data={"reference": "", "court": "", "csrf_token": token})
+    assert r.status_code == 422 and 'id="case-reference-error"' in r.text and 'id="case-court-error"' in r.text
+    r = c.post(f"/prisoners/{n}/cases", data={"reference": "CASE-NEW", "court": "Juzgado Tercero", "charges": "extortion\nthreats",
+                                              "csrf_token": token}, follow_redirects=True)
+    assert "The case is opened." in r.text and "CASE-NEW" in r.text and "extortion; threats" in r.text
+    case_id = re.search(r'<option value="(\d+)" >CASE-NEW', r.text).group(1)
+    base = {"case_id": case_id, "day": "2026-03-04", "mode": "video_link", "room": "VL1", "csrf_token": token}
+    r = c.post(f"/prisoners/{n}/hearings", data={**base, "starts": "", "ends": "25:00"})
+    assert r.status_code == 422 and 'id="hearing-starts-error"' in r.text and "25:00 is not a time" in r.text
+    # VL1 is booked 09:30-10:00 that day: the clash is named
+    r = c.post(f"/prisoners/{n}/hearings", data={**base, "starts": "09:45", "ends": "10:15"})
+    assert r.status_code == 409 and "VL1 is booked" in r.text and "Nothing was written." in r.text
+    r = c.post(f"/prisoners/{n}/hearings", data={**base, "room": "VL1", "starts": "17:00", "ends": "17:30", "pre_starts": "16:30",
+                                                 "pre_ends": "16:50"}, follow_redirects=True)
+    assert "The hearing is scheduled." in r.text
+    day = c.get("/sites/OPS/court", params={"on": "2026-03-04"}).text
+    row = re.search(rf"<tr[^>]*>\s*<td class=\"date\">17:00–17:30</td>.*?</tr>", day, re.S).group(0)
+    assert n in row and "CASE-NEW" in row and "16:30–16:50" in row

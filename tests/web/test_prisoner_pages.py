@@ -19,6 +19,7 @@ from habeas.prisoners import service as prisoners
 from habeas.sites import repository as sites_repo
 
 from tests import factories as f
+from tests.web.conftest import csrf_of
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 HX = {"HX-Request": "true"}
@@ -259,3 +260,108 @@ def test_the_record_in_spanish(signed_in, convicted):
     n, _ = convicted
     html = signed_in("viewer").get(f"/prisoners/{n}", headers={"Accept-Language": "es"}).text
     assert "Bases legales" in html and "Por qué esta fecha" in html and "Historial de ubicaciones" in html
+
+
+# --- corrections and legal changes from the record ------------------------------------------------
+
+def test_forms_show_only_for_roles_that_may_write(signed_in, convicted):
+    n, _ = convicted
+    viewer = signed_in("viewer").get(f"/prisoners/{n}").text
+    assert "Add a distinguishing mark" not in viewer and "Renew a legal basis" not in viewer
+    records = signed_in("records").get(f"/prisoners/{n}").text
+    assert "Add a distinguishing mark" in records and "Correct the identity" in records and "Renew a legal basis" in records
+    legal = signed_in("legal").get(f"/prisoners/{n}").text
+    assert "Add a distinguishing mark" not in legal and "Revoke a legal basis" in legal
+
+
+@pytest.mark.parametrize("role,url,data", [
+    ("viewer", "/prisoners/{n}/marks", {"kind": "scar", "body_location": "chin", "description": "small"}),
+    ("legal", "/prisoners/{n}/amend", {"surname": "Otro", "reason": "typo at intake"}),
+    ("records", "/prisoners/{n}/audit", None),
+    ("housing", "/prisoners/{n}/legal-bases/revoke", {"basis_id": "1", "reason": "court order"}),
+    ("viewer", "/prisoners/{n}/legal-bases/renew", {"basis_id": "1", "issue_date": "2026-03-01", "reason": "renewed"}),
+])
+def test_writes_need_the_apis_permission(signed_in, sessions, convicted, role, url, data):
+    n, _ = convicted
+    c = signed_in(role)
+    page = c.get(f"/prisoners/{n}").text
+    target = url.format(n=n)
+    r = c.get(target) if data is None else c.post(target, data={**data, "csrf_token": csrf_of(page)})
+    assert r.status_code == 403
+    with sessions() as s:
+        assert not s.execute(select(AuditEvent).where(AuditEvent.entity_id == n, AuditEvent.action.in_(
+            ("prisoner.mark.add", "prisoner.amend", "legal_basis.revoke", "legal_basis.renew")))).first()
+
+
+def test_a_post_without_the_csrf_token_is_refused(signed_in, sessions, convicted):
+    n, _ = convicted
+    r = signed_in("records").post(f"/prisoners/{n}/marks", data={"kind": "scar", "body_location": "chin", "description": "small"})
+    assert r.status_code == 403
+    with sessions() as s:
+        assert prisoners.full_record(s, f.ACTOR, n)["marks"].__len__() == 1
+
+
+def test_records_adds_a_mark_and_corrects_the_identity(signed_in, sessions, convicted):
+    n, _ = convicted
+    c = signed_in("records")
+    token = csrf_of(c.get(f"/prisoners/{n}").text)
+    r = c.post(f"/prisoners/{n}/marks", data={"kind": "scar", "body_location": "chin", "description": "a 2 cm scar", "csrf_token": token},
+               follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/prisoners/{n}#identity"
+    page = c.get(r.headers["location"]).text
+    assert "The mark is recorded." in page and "a 2 cm scar" in section(page, "identity")
+    r = c.post(f"/prisoners/{n}/amend", data={"surname": "Hernández Ruíz", "given_names": "Marvin Alexis", "date_of_birth": "1990-01-05",
+                                              "sex": "M", "reason": "spelling on the national identity card", "csrf_token": token},
+               follow_redirects=True)
+    ident = section(r.text, "identity")
+    assert "Hernández Ruíz" in ident and "1990-01-05" in ident and "spelling on the national identity card" in ident
+    with sessions() as s:
+        e = s.execute(select(AuditEvent).where(AuditEvent.action == "prisoner.amend", AuditEvent.entity_id == n)).scalar_one()
+        assert e.actor == "records1" and e.before["surname"] == "Hernández Ruiz"
+
+
+def test_bad_input_reshows_the_form_with_the_field_named_and_writes_nothing(signed_in, sessions, convicted):
+    n, _ = convicted
+    c = signed_in("records")
+    token = csrf_of(c.get(f"/prisoners/{n}").text)
+    r = c.post(f"/prisoners/{n}/marks", data={"kind": "freckle", "body_location": "", "description": "x", "csrf_token": token})
+    assert r.status_code == 422 and "The mark was not recorded" in r.text
+    assert 'id="mark-kind-error"' in r.text and 'id="mark-body_location-error"' in r.text and 'value="x"' not in r.text and ">x</textarea>" in r.text
+    r = c.post(f"/prisoners/{n}/amend", data={"surname": "Otro", "nationality": "El Salvador", "reason": "x", "csrf_token": token})
+    assert r.status_code == 422 and 'id="amend-nationality-error"' in r.text and 'id="amend-reason-error"' in r.text
+    r = c.post(f"/prisoners/{n}/amend", data={"surname": "Hernández Ruiz", "reason": "no change really", "csrf_token": token})
+    assert r.status_code == 422 and "nothing to change" in r.text
+    with sessions() as s:
+        rec = prisoners.full_record(s, f.ACTOR, n)
+        assert len(rec["marks"]) == 1 and rec["surname"] == "Hernández Ruiz" and not rec["amendments"]
+
+
+def test_legal_renews_and_revokes_a_basis(signed_in, sessions, staff, frozen):
+    n, = book(sessions, f.booking(legal_bases=[{"type": "remand_order", "reference": "RO-1", "issuing_authority": "Juzgado Primero",
+                                                "issue_date": T0.date() - timedelta(days=20), "review_due": T0.date() + timedelta(days=10)},
+                                               {"type": "warrant", "reference": "W-9", "issuing_authority": "Juzgado Segundo",
+                                                "issue_date": T0.date() - timedelta(days=1)}]))
+    c = signed_in("legal")
+    page = c.get(f"/prisoners/{n}").text
+    token = csrf_of(page)
+    ids = dict((ref, int(i)) for i, ref in re.findall(r'<option value="(\d+)" >[^<]* (RO-1|W-9) \(', page))
+    # a date beyond what the rules allow is named and nothing is written
+    r = c.post(f"/prisoners/{n}/legal-bases/renew", data={"basis_id": ids["RO-1"], "issue_date": T0.date().isoformat(),
+                                                          "review_due": "2099-01-01", "reason": "hearing of 2 March", "csrf_token": token})
+    assert r.status_code == 422 and 'id="renew-review_due-error"' in r.text and "later than the rules allow" in r.text
+    r = c.post(f"/prisoners/{n}/legal-bases/renew", data={"basis_id": ids["RO-1"], "issue_date": "", "reason": "", "csrf_token": token})
+    assert r.status_code == 422 and 'id="renew-issue_date-error"' in r.text and 'id="renew-reason-error"' in r.text
+    r = c.post(f"/prisoners/{n}/legal-bases/renew", data={"basis_id": ids["RO-1"], "issue_date": T0.date().isoformat(), "reference": "RO-2",
+                                                          "reason": "hearing of 2 March", "csrf_token": token}, follow_redirects=True)
+    legal = section(r.text, "legal")
+    assert "The basis is renewed." in r.text and "RO-2" in legal and "superseded" in legal and "hearing of 2 March" in legal
+    r = c.post(f"/prisoners/{n}/legal-bases/revoke", data={"basis_id": ids["W-9"], "reason": "", "csrf_token": token})
+    assert r.status_code == 422 and 'id="revoke-reason-error"' in r.text
+    r = c.post(f"/prisoners/{n}/legal-bases/revoke", data={"basis_id": ids["W-9"], "reason": "warrant withdrawn", "csrf_token": token},
+               follow_redirects=True)
+    assert "The basis is revoked." in r.text and "revoked" in section(r.text, "legal")
+    r = c.post(f"/prisoners/{n}/legal-bases/revoke", data={"basis_id": ids["W-9"], "reason": "again", "csrf_token": token})
+    assert r.status_code == 409 and "revoked" in r.text
+    with sessions() as s:
+        actions = s.execute(select(AuditEvent.action).where(AuditEvent.entity_id == n, AuditEvent.action.like("legal_basis.%"))).scalars().all()
+    assert sorted(actions) == ["legal_basis.renew", "legal_basis.revoke"]

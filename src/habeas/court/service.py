@@ -324,8 +324,6 @@ def record_outcome(session: Session, actor: Actor, hearing_id: int, *, outcome: 
 def day_board(session: Session, site_code: str, on: date | None = None) -> dict:
     """The court day of a site: the day's hearings (:func:`day`, each with its case reference) and
     every video-link room with the bookings (pre, main, post) and blocks that fall in the day."""
-    from habeas.models import Location
-
     site = get_site(session, site_code)
     tz = ZoneInfo(site.timezone)
     if on is None:
@@ -338,9 +336,7 @@ def day_board(session: Session, site_code: str, on: date | None = None) -> dict:
                                 .where(Hearing.id.in_(ids))).all()) if ids else {}
     for h in hearings:
         h["case"] = refs.get(h["hearing"])
-    rooms = session.execute(select(Location.id, Location.code, Location.name, Location.room_use, Location.in_service)
-                            .where(Location.site_id == site.id, Location.type == "video_link_room", Location.active.is_(True))
-                            .order_by(Location.position, Location.code)).all()
+    rooms = video_rooms(session, site.id)
     by_room: dict[int, dict] = {r.id: {"code": r.code, "name": r.name, "use": r.room_use or "shared", "in_service": r.in_service,
                                        "bookings": [], "blocks": []} for r in rooms}
     if by_room:
@@ -365,8 +361,6 @@ def day_board(session: Session, site_code: str, on: date | None = None) -> dict:
 
 def cases_of(session: Session, number: str) -> list[dict]:
     """A person's court cases, newest first, with their charges and hearings (and each hearing's rooms)."""
-    from habeas.models import Location
-
     p = get_prisoner(session, number)
     cases = session.execute(select(CourtCase).where(CourtCase.prisoner_id == p.id).order_by(CourtCase.created_at.desc(), CourtCase.id.desc())).scalars().all()
     if not cases:
@@ -391,3 +385,15 @@ def cases_of(session: Session, number: str) -> list[dict]:
                                                "status": h.status, "outcome": h.outcome, "outcome_note": h.outcome_note, "site_id": h.site_id,
                                                "slots": slots.get(h.id, [])})
     return list(out.values())
+
+
+def video_rooms(session: Session, site_id: int) -> list:
+    """The site's active video-link rooms (id, code, name, room_use, in_service), in layout order."""
+    return list(session.execute(select(Location.id, Location.code, Location.name, Location.room_use, Location.in_service)
+                                .where(Location.site_id == site_id, Location.type == "video_link_room", Location.active.is_(True))
+                                .order_by(Location.position, Location.code)).all())
+
+
+def hearing_of(session: Session, hearing_id: int) -> Hearing:
+    """A hearing by id, or 404."""
+    return _hearing(session, hearing_id)

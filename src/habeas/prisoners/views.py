@@ -12,16 +12,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from habeas.audit import repository as audit_repo
 from habeas.court import service as court_service
 from habeas.kit import clock
-from habeas.kit.errors import NotFound, ValidationFailed
+from habeas.kit.errors import DomainError, NotFound, ValidationFailed
 from habeas.kit.i18n import N_
 from habeas.kit.i18n import gettext as _
-from habeas.kit.pages import SITE_COOKIE, Page, can, redirect, render
+from habeas.kit.pages import SITE_COOKIE, Page, can, flash, redirect, refuse, render
 from habeas.kit.web import Ctx, TxRoute
 from habeas.legal import sentences
 from habeas.legal import service as legal_service
@@ -29,6 +30,7 @@ from habeas.movements import service as movements_service
 from habeas.movements.ledger import DISCHARGES
 from habeas.prisoners import repository, service
 from habeas.prisoners.numbers import is_valid
+from habeas.prisoners.schemas import AddMark, Amend
 from habeas.prisoners.numbers import normalise as normalise_number
 from habeas.sites import repository as sites_repo
 
@@ -268,6 +270,8 @@ def record_page(request: Request, number: str, ctx: Ctx = Depends(Page("prisoner
     }
     if can(request, "audit:read"):
         context["events"], context["audit_pager"] = audit_page(s, n, 1)
+    if can(request, "legal:write"):
+        context["rooms"] = court_service.video_rooms(s, p.current_site_id) if p.current_site_id else []
     if not context["site_code"]:
         context.pop("site_code")
     return render(request, "prisoners/record.html", context)
@@ -302,3 +306,117 @@ def calculation_page(request: Request, number: str, calculation_id: int, ctx: Ct
 def _zone_of_person(session: Session, p) -> LocalTime:
     site = sites_repo.site_by_id(session, p.current_site_id) if p.current_site_id else None
     return LocalTime(site.timezone if site else None)
+
+
+# --- corrections and legal changes from the record (same services and permissions as the API) -----
+
+MARK_FIELDS = ("kind", "body_location", "description", "reason")
+AMEND_FIELDS = ("surname", "given_names", "date_of_birth", "sex", "nationality", "national_id", "security_level", "reason")
+RENEW_FIELDS = ("basis_id", "issue_date", "reference", "review_due", "expiry_date", "reason")
+FORM_TITLES = {"mark": N_("Add a distinguishing mark"), "amend": N_("Correct the identity"), "renew": N_("Renew a legal basis"),
+               "revoke": N_("Revoke a legal basis")}
+
+
+def _invalid(exc: ValidationError, message: str) -> ValidationFailed:
+    """A model's refusal as the one error shape: every problem with its field."""
+    details = []
+    for err in exc.errors():
+        loc = [str(x) for x in err.get("loc", ()) if x != "body"]
+        details.append({"row": None, "field": loc[0] if loc else None, "message": str(err.get("msg", "invalid")).removeprefix("Value error, ")})
+    return ValidationFailed(message, details=details)
+
+
+def _form_page(request: Request, ctx: Ctx, exc: DomainError, form: str, number: str, values: dict):
+    """Show the refused form again on its own page, with every problem named; nothing is kept."""
+    p = service.get(ctx.session, number)
+    context = {"form": form, "title": _(FORM_TITLES[form]), "n": p.prisoner_number, "person": p, "values": values,
+               "bases": _basis_rows(legal_service.list_bases(ctx.session, p.prisoner_number), clock.today())}
+    return refuse(request, ctx, exc, "prisoners/form.html", context)
+
+
+def _clean(values: dict) -> dict:
+    return {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
+
+
+@router.post("/prisoners/{number}/marks")
+def add_mark(request: Request, number: str, kind: str = Form(""), body_location: str = Form(""), description: str = Form(""),
+             reason: str = Form(""), ctx: Ctx = Depends(Page("prisoners:write"))):
+    values = _clean({"kind": kind, "body_location": body_location, "description": description, "reason": reason})
+    try:
+        body = AddMark.model_validate({**values, "reason": values["reason"] or "recorded"})
+        service.add_mark(ctx.session, ctx.actor, number, kind=body.kind, body_location=body.body_location, description=body.description,
+                         reason=body.reason)
+    except ValidationError as exc:
+        return _form_page(request, ctx, _invalid(exc, _("The mark was not recorded: correct the fields marked.")), "mark", number, values)
+    except DomainError as exc:
+        return _form_page(request, ctx, exc, "mark", number, values)
+    return flash(redirect(f"/prisoners/{service.get(ctx.session, number).prisoner_number}#identity"), request, _("The mark is recorded."))
+
+
+@router.post("/prisoners/{number}/amend")
+def amend(request: Request, number: str, surname: str = Form(""), given_names: str = Form(""), date_of_birth: str = Form(""),
+          sex: str = Form(""), nationality: str = Form(""), national_id: str = Form(""), security_level: str = Form(""),
+          reason: str = Form(""), ctx: Ctx = Depends(Page("prisoners:write"))):
+    values = _clean({"surname": surname, "given_names": given_names, "date_of_birth": date_of_birth, "sex": sex, "nationality": nationality,
+                     "national_id": national_id, "security_level": security_level, "reason": reason})
+    try:
+        body = Amend.model_validate({k: v for k, v in values.items() if v})
+        changes = body.model_dump(exclude={"reason"}, exclude_none=True)
+        service.amend(ctx.session, ctx.actor, number, changes, body.reason)
+    except ValidationError as exc:
+        return _form_page(request, ctx, _invalid(exc, _("Nothing was corrected: correct the fields marked.")), "amend", number, values)
+    except DomainError as exc:
+        return _form_page(request, ctx, exc, "amend", number, values)
+    return flash(redirect(f"/prisoners/{service.get(ctx.session, number).prisoner_number}#identity"), request,
+                 _("The correction is recorded, with its reason."))
+
+
+def _basis_id(raw: str) -> int:
+    if not raw.strip().isdigit():
+        raise ValidationFailed(_("Choose the legal basis."), details=[{"row": None, "field": "basis_id", "message": _("Choose the legal basis.")}])
+    return int(raw)
+
+
+def _optional_date(raw: str, field: str, problems: list[dict]) -> date | None:
+    if not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        problems.append({"row": None, "field": field, "message": _("%(value)s is not a date (YYYY-MM-DD).") % {"value": raw.strip()}})
+        return None
+
+
+@router.post("/prisoners/{number}/legal-bases/renew")
+def renew_basis(request: Request, number: str, basis_id: str = Form(""), issue_date: str = Form(""), reference: str = Form(""),
+                review_due: str = Form(""), expiry_date: str = Form(""), reason: str = Form(""), ctx: Ctx = Depends(Page("legal:write"))):
+    values = _clean({"basis_id": basis_id, "issue_date": issue_date, "reference": reference, "review_due": review_due,
+                     "expiry_date": expiry_date, "reason": reason})
+    try:
+        bid = _basis_id(basis_id)
+        problems: list[dict] = []
+        issued = _optional_date(issue_date, "issue_date", problems)
+        if issued is None and not problems:
+            problems.append({"row": None, "field": "issue_date", "message": _("Give the date the new order was issued.")})
+        review, expiry = _optional_date(review_due, "review_due", problems), _optional_date(expiry_date, "expiry_date", problems)
+        if not values["reason"]:
+            problems.append({"row": None, "field": "reason", "message": _("A renewal needs its reason.")})
+        if problems:
+            raise ValidationFailed(_("The basis was not renewed: correct the fields marked."), details=problems)
+        legal_service.renew(ctx.session, ctx.actor, number, bid, issue_date=issued, reference=values["reference"] or None,
+                            review_due=review, expiry_date=expiry, reason=values["reason"])
+    except ValidationError as exc:
+        return _form_page(request, ctx, _invalid(exc, _("The basis was not renewed: correct the fields marked.")), "renew", number, values)
+    except DomainError as exc:
+        return _form_page(request, ctx, exc, "renew", number, values)
+    return flash(redirect(f"/prisoners/{service.get(ctx.session, number).prisoner_number}#legal"), request, _("The basis is renewed."))
+
+
+@router.post("/prisoners/{number}/legal-bases/revoke")
+def revoke_basis(request: Request, number: str, basis_id: str = Form(""), reason: str = Form(""), ctx: Ctx = Depends(Page("legal:write"))):
+    values = _clean({"basis_id": basis_id, "reason": reason})
+    try:
+        legal_service.revoke(ctx.session, ctx.actor, number, _basis_id(basis_id), reason=values["reason"])
+    except DomainError as exc:
+        return _form_page(request, ctx, exc, "revoke", number, values)
+    return flash(redirect(f"/prisoners/{service.get(ctx.session, number).prisoner_number}#legal"), request, _("The basis is revoked."))
