@@ -89,7 +89,7 @@ def audit_log(request: Request, person: str = Query("", max_length=40), user: st
         context["events"] = [e] if e else []
         context["pager"] = Pager(1, PAGE_SIZE, len(context["events"]))
     elif not problems:
-        items, total = repository.events(ctx.session, **filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        items, total = repository.events_page(ctx.session, **filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
         context["events"], context["pager"] = items, Pager(page, PAGE_SIZE, total)
     context["query"] = urlencode({k: v for k, v in shown.items() if v})
     if verify:

@@ -224,7 +224,7 @@ def timeline_page(session: Session, prisoner, page: int) -> tuple[list[dict], Pa
 
 
 def audit_page(session: Session, number: str, page: int) -> tuple[list, Pager]:
-    items, total = audit_repo.events(session, entity_type="prisoner", entity_id=number, actor=None, action=None, since=None, until=None,
+    items, total = audit_repo.events_page(session, entity_type="prisoner", entity_id=number, actor=None, action=None, since=None, until=None,
                                      offset=(page - 1) * AUDIT_PAGE, limit=AUDIT_PAGE)
     return items, Pager(page, AUDIT_PAGE, total)
 
