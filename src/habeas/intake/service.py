@@ -51,8 +51,20 @@ def import_manifest(session: Session, actor: Actor, site_code: str, data: bytes,
     return booked
 
 
-def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[int | None, BookingIn]], *, source: str | None = None, progress=None) -> list[Booked]:
-    """Book every row or none. ``rows`` are (row number in the source file or None, booking)."""
+def check_manifest(session: Session, site_code: str, data: bytes, filename: str) -> list[tuple[int, BookingIn]]:
+    """Every check ``import_manifest`` makes, writing nothing: the rows, or ValidationFailed (or
+    Conflict) naming every problem."""
+    rows = parse_manifest(data, filename, today=clock.today(), now=clock.now())
+    check_many(session, site_code, rows, source=filename)
+    return rows
+
+
+def check_many(session: Session, site_code: str, rows: list[tuple[int | None, BookingIn]], *, source: str | None = None) -> None:
+    """Every check ``book_many`` makes before it writes, writing nothing (a form's validation)."""
+    _checked(session, site_code, rows, source=source)
+
+
+def _checked(session: Session, site_code: str, rows: list[tuple[int | None, BookingIn]], *, source: str | None):
     site = get_site(session, site_code)
     reception = sites_repo.reception(session, site.id)
     if reception is None:
@@ -103,6 +115,12 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
             f"reception {reception.code} holds {here} of {reception.max_capacity}: no room to admit {len(rows)} more",
             code="reception_full", details={"in_reception": here, "max_capacity": reception.max_capacity, "arrivals": len(rows)},
         )
+    return site, reception, filled
+
+
+def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[int | None, BookingIn]], *, source: str | None = None, progress=None) -> list[Booked]:
+    """Book every row or none. ``rows`` are (row number in the source file or None, booking)."""
+    site, reception, filled = _checked(session, site_code, rows, source=source)
 
     now = clock.now()
     now_db = clock.db_time(now)

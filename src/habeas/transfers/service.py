@@ -381,3 +381,73 @@ def list_transfers(session: Session, site_code: str, *, status: str | None = Non
     return [{"id": t.id, "status": t.status, "origin": codes.get(t.origin_site_id) if t.origin_site_id else t.origin_agency,
              "destination": codes.get(t.destination_site_id), "reason": t.reason, "created_at": t.created_at}
             for t in session.execute(q.order_by(Transfer.id.desc()).limit(200)).scalars()]
+
+
+# --- read-only helpers for the pages ----------------------------------------------------------
+
+def item_counts(session: Session, transfer_ids: list[int]) -> dict[int, int]:
+    """How many people are on each transfer's manifest."""
+    from sqlalchemy import func
+
+    if not transfer_ids:
+        return {}
+    return dict(session.execute(select(TransferItem.transfer_id, func.count()).where(TransferItem.transfer_id.in_(transfer_ids))
+                                .group_by(TransferItem.transfer_id)).all())
+
+
+def awaiting_housing(session: Session, transfer_id: int) -> list[str]:
+    """Prisoner numbers of the people who arrived on this transfer and still wait in the
+    destination's reception for a cell (the arrivals its allocation houses)."""
+    from habeas.models import Location
+
+    t = get_transfer(session, transfer_id)
+    q = (select(Prisoner.prisoner_number).join(TransferItem, TransferItem.prisoner_id == Prisoner.id)
+         .join(Location, Location.id == Prisoner.current_location_id)
+         .where(TransferItem.transfer_id == t.id, TransferItem.status == "arrived", Prisoner.in_custody.is_(True),
+                Prisoner.current_site_id == t.destination_site_id, Prisoner.cell_id.is_(None), Prisoner.away.is_(None),
+                Location.type == "reception")
+         .order_by(Prisoner.prisoner_number))
+    return list(session.execute(q).scalars())
+
+
+def page_view(session: Session, transfer_id: int, *, limit: int = 200, missing_limit: int = 500, open_limit: int = 2000) -> dict:
+    """The reconciliation as a page shows it, for a manifest of thousands: the counts in full,
+    and only the first ``limit`` items (the full ``reconciliation`` reads every manifest row)."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import aliased
+
+    from habeas.models import Location
+
+    t = get_transfer(session, transfer_id)
+    counts = dict(session.execute(select(TransferItem.status, func.count()).where(TransferItem.transfer_id == t.id)
+                                  .group_by(TransferItem.status)).all())
+    cell = aliased(Location)
+
+    def rows(*where, n: int, with_booking: bool = True):
+        cols = [TransferItem.external_ref, TransferItem.status, TransferItem.note, Prisoner.prisoner_number, Prisoner.surname,
+                Prisoner.given_names, cell.code]
+        if with_booking:
+            cols.append(TransferItem.booking)
+        q = (select(*cols).outerjoin(Prisoner, Prisoner.id == TransferItem.prisoner_id).outerjoin(cell, cell.id == TransferItem.reserved_cell_id)
+             .where(TransferItem.transfer_id == t.id, *where).order_by(TransferItem.id).limit(n))
+        out = []
+        for r in session.execute(q).all():
+            booking = r[7] if with_booking else None
+            name = f"{r.surname}, {r.given_names}" if r.prisoner_number else (
+                f"{booking.get('surname')}, {booking.get('given_names')}" if booking else None)
+            out.append({"prisoner_number": r.prisoner_number, "external_ref": r.external_ref, "name": name, "status": r.status,
+                        "reserved_cell": r.code, "note": r.note})
+        return out
+
+    alerts = session.execute(select(TransferAlert).where(TransferAlert.transfer_id == t.id).order_by(TransferAlert.id.desc()).limit(200)).scalars().all()
+    codes = {s_.id: s_.code for s_ in sites_repo.list_sites(session)}
+    return {"id": t.id, "status": t.status, "origin": codes.get(t.origin_site_id) if t.origin_site_id else t.origin_agency,
+            "destination": codes.get(t.destination_site_id), "reason": t.reason, "source": t.source,
+            "people": sum(counts.values()), "counts": counts, "items": rows(n=limit),
+            "missing": rows(TransferItem.status == "departed", n=missing_limit),
+            "open": [r["prisoner_number"] or r["external_ref"] for r in rows(TransferItem.status.in_(("planned", "departed")), n=open_limit,
+                                                                                 with_booking=False)],
+            "alerts": [{"kind": a.kind, "detail": a.detail, "at": a.at, "by": a.by} for a in reversed(alerts)],
+            "alerts_total": session.execute(select(func.count()).select_from(TransferAlert).where(TransferAlert.transfer_id == t.id)).scalar_one(),
+            "created_at": t.created_at, "created_by": t.created_by, "departed_at": t.departed_at, "arrived_at": t.arrived_at,
+            "closed_at": t.closed_at}
