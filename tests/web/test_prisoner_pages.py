@@ -100,6 +100,8 @@ def test_an_exact_prisoner_number_goes_to_the_record(signed_in, sessions):
     c = signed_in("viewer")
     r = c.get("/prisoners", params={"q": f" {n.lower()} "}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/prisoners/{n}"
+    spaced = f"{n[0]} {n[1:5]} {n[5:8]}-{n[8]}"
+    assert c.get("/prisoners", params={"q": spaced}, follow_redirects=False).headers["location"] == f"/prisoners/{n}"
     # typing live, the number shows as one result instead of leaving the page
     r = c.get("/prisoners", params={"q": n}, headers=HX)
     assert r.status_code == 200 and f'href="/prisoners/{n}"' in r.text

@@ -156,6 +156,10 @@ def _as_date(token: str) -> date | None | bool:
 def parse_search(q: str) -> Search:
     """One search box: a prisoner number, a date of birth, and name words, in any order."""
     s = Search()
+    whole = normalise_number(q)
+    if NUMBER_SHAPE.match(whole) and is_valid(whole):  # a number typed with spaces or dashes: "H 0012345-V"
+        s.number = whole
+        return s
     for token in q.split():
         n = normalise_number(token)
         if NUMBER_SHAPE.match(n):
