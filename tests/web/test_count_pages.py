@@ -124,6 +124,16 @@ def test_one_place_with_htmx_comes_back_at_once_with_the_totals(signed_in, ops, 
     assert lines(sessions, count_id)["P1-L1-C3"] == ("matched", 1, 1) and lines(sessions, count_id)["P1-L1-C2"][0] == "pending"
 
 
+def test_a_long_list_of_people_expected_is_cut_short(signed_in, ops, sessions, monkeypatch):
+    import habeas.counts.views
+
+    monkeypatch.setattr(habeas.counts.views, "SHOWN_PEOPLE", 1)
+    c = signed_in("operations")
+    count_id = open_count(c)
+    r = post(c, count_id, "submit", {"only": "P1-L1-C1", "observed-P1-L1-C1": "0"}, headers=HX)
+    assert r.text.count('<a href="/prisoners/') == 1 and "and 1 more" in r.text
+
+
 @pytest.mark.parametrize("value, message", [
     ("abc", "“abc” is not a number of people: enter a whole number, 0 or more."),
     ("-1", "“-1” is not a number of people"),

@@ -41,6 +41,7 @@ CONTAINERS = ("pavilion", "landing", "unit")
 NUMBER = re.compile(r"\+?\d+")
 MAX_TEXT = 1000
 PAGE_SIZE = 100
+SHOWN_PEOPLE = 100
 
 
 def _set_language(request: Request) -> None:
@@ -87,17 +88,23 @@ def _totals(session, c) -> dict:
 
 
 def _line_dicts(session, rows) -> list[dict]:
-    """The lines to show; a place with a difference or a recount lists the people expected there."""
+    """The lines to show; a place with a difference or a recount lists the people expected there
+    (in name order, the first ``SHOWN_PEOPLE`` of them: a reception can expect thousands)."""
     open_ids = [r.id for r in rows if r.status in ("mismatch", "recount")]
     expected = repository.expected_ids(session, open_ids) if open_ids else {}
-    people = {p.id: p for p in moves_repo.people(session, {pid for ids in expected.values() for pid in ids})}
-    return [{
-        "location": r.code, "name": r.name, "expected": r.expected, "observed": r.observed, "status": r.status,
-        "submissions": r.submissions, "explanation": r.explanation,
-        "expected_people": [{"prisoner_number": people[pid].prisoner_number, "surname": people[pid].surname,
-                             "given_names": people[pid].given_names} for pid in expected.get(r.id, ()) if pid in people]
-        if r.id in expected else None,
-    } for r in rows]
+    names = moves_repo.names(session, {pid for ids in expected.values() for pid in ids})
+    out = []
+    for r in rows:
+        line = {"location": r.code, "name": r.name, "expected": r.expected, "observed": r.observed, "status": r.status,
+                "submissions": r.submissions, "explanation": r.explanation, "expected_people": None, "more_people": 0}
+        if r.id in expected:
+            people = sorted((names[pid] for pid in expected[r.id] if pid in names),
+                            key=lambda p: (p.surname.casefold(), p.given_names.casefold(), p.prisoner_number))
+            line["expected_people"] = [{"prisoner_number": p.prisoner_number, "surname": p.surname, "given_names": p.given_names}
+                                       for p in people[:SHOWN_PEOPLE]]
+            line["more_people"] = max(0, len(people) - SHOWN_PEOPLE)
+        out.append(line)
+    return out
 
 
 def _movements(session, c, lines) -> list[dict]:

@@ -99,7 +99,7 @@ def roll(session: Session, site_code: str, *, depth: int | None = 2) -> Roll:
     site = get_site(session, site_code)
     now = clock.now()
     since = day_start(site.timezone, now)
-    locs = sites_repo.locations(session, site.id, active_only=True)
+    locs = sites_repo.map_rows(session, site.id)  # the active locations as plain rows: no ORM objects to build
     by_id = {loc.id: loc for loc in locs}
 
     held = Prisoner.current_site_id == site.id, Prisoner.in_custody.is_(True)

@@ -1,8 +1,9 @@
 """The site map: every pavilion as a grid of its cells, coloured by occupancy against capacity
 or by floor area per person against the standards, and the people in a cell or room.
 
-The whole map comes from three grouped queries (locations, people present per location, people
-housed per cell), whatever the size of the site; the grid is built here in one pass."""
+The whole map comes from two queries (the locations, and one grouped pass over the people for
+who is where and whose cell is which), whatever the size of the site; the grid is built here
+in one pass."""
 
 from __future__ import annotations
 
@@ -183,8 +184,7 @@ def build_map(session, site) -> SiteMap:
     """Sections (top-level locations with cells below), their landings and cells, and the
     other places (reception, rooms, yards) with the people there now."""
     rows = repository.map_rows(session, site.id)
-    present = repository.occupancy(session, site.id)
-    housed = repository.housed_counts(session, site.id)
+    present, housed = repository.presence_and_housing(session, site.id)
     closed = repository.closed_ids(rows)
     by_id = {r.id: r for r in rows}
     top: dict[int, int] = {}
