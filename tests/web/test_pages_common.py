@@ -5,6 +5,8 @@ from __future__ import annotations
 from habeas.kit.pages import Page
 from habeas.kit.web import Public, api_routes, declared_guard
 
+from tests.web.conftest import csrf_of
+
 
 def test_every_page_route_declares_a_guard(app):
     pages = [(p, m, r) for p, m, r in api_routes(app) if not p.startswith("/api")]
@@ -40,3 +42,64 @@ def test_static_assets_are_vendored(signed_in):
     html = c.get("/sites/T1").text
     assert "http://" not in html.replace("http://testserver", "") and "https://" not in html
     assert c.get("/static/vendor/htmx-2.0.11.min.js").status_code == 200
+
+
+ANYONE_POSTS = {"/login", "/logout", "/language"}
+
+
+def _write_routes(app) -> list[tuple[str, str, str]]:
+    """(method, path with placeholders filled, permission) of every page route that writes."""
+    import re
+
+    out = []
+    for path, methods, route in api_routes(app):
+        if path.startswith("/api") or path in ANYONE_POSTS:
+            continue
+        for m in methods - {"GET", "HEAD"}:
+            guard = declared_guard(route)
+            out.append((m, re.sub(r"\{[^}]+\}", "1", path), getattr(guard, "permission", None)))
+    return out
+
+
+def test_inspector_and_viewer_are_refused_every_write_page(signed_in):
+    from habeas.auth.permissions import PERMISSIONS
+
+    c = signed_in("inspector")
+    routes = _write_routes(c.app)
+    for method, path, permission in routes:
+        assert permission is not None and permission not in PERMISSIONS["inspector"] - {"inspections:write"}, (method, path)
+    for role in ("inspector", "viewer"):
+        c = signed_in(role)
+        token = csrf_of(c.get("/sites/T1").text)
+        for method, path, _perm in routes:
+            r = c.request(method, path, data={"csrf_token": token}, follow_redirects=False)
+            assert r.status_code == 403, (role, method, path, r.status_code)
+
+
+def test_pages_show_no_write_form_to_an_inspector(signed_in):
+    import re
+
+    c = signed_in("inspector")
+    pages = ["/sites/T1", "/sites/T1/map", "/sites/T1/roll", "/sites/T1/counts", "/prisoners", "/sites/T1/transfers",
+             "/sites/T1/court", "/audit"]
+    for url in pages:
+        r = c.get(url)
+        assert r.status_code == 200, (url, r.status_code)
+        for form in re.finditer(r"<form\b[^>]*>", r.text):
+            tag = form.group(0)
+            method = re.search(r'method="([^"]+)"', tag)
+            action = re.search(r'action="([^"]+)"', tag)
+            if method and method.group(1).lower() == "post":
+                assert action and action.group(1) in ANYONE_POSTS, (url, tag)
+        assert "hx-post" not in r.text, url
+
+
+def test_an_upload_declared_too_large_is_refused_before_it_is_read(signed_in, monkeypatch):
+    from habeas.config import get_settings
+
+    c = signed_in("records")
+    token = csrf_of(c.get("/sites/T1").text)
+    monkeypatch.setenv("HABEAS_MAX_UPLOAD_BYTES", "1000")
+    get_settings.cache_clear()
+    r = c.post("/logout", data={"csrf_token": token, "padding": "x" * 5000}, follow_redirects=False)
+    assert r.status_code == 413 and "larger than the limit" in r.text

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from habeas.auth.permissions import PERMISSIONS, allows
 from habeas.config import get_settings
 from habeas.kit import i18n
-from habeas.kit.errors import DomainError, Forbidden
+from habeas.kit.errors import DomainError, Forbidden, TooLarge
 from habeas.kit.web import Ctx, Public, Require, db_session
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -103,9 +103,14 @@ def csrf_token(request: Request) -> str:
 
 
 async def check_csrf(request: Request) -> None:
-    """Refuse a state-changing request that does not carry this browser's CSRF token."""
+    """Refuse a state-changing request that does not carry this browser's CSRF token (an upload
+    declared larger than the limit is refused before its body is read)."""
     if request.method in SAFE_METHODS:
         return
+    declared = request.headers.get("content-length")
+    limit = get_settings().max_upload_bytes
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(i18n.gettext("The file is larger than the limit of %(limit)s bytes.") % {"limit": limit})
     sent = request.headers.get("x-csrf-token")
     if not sent:
         form = await request.form()

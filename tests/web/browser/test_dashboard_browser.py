@@ -41,3 +41,21 @@ def test_keyboard_reaches_the_main_content(page):
     login(page, "viewer")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+
+
+def test_an_inspector_reaches_no_write_action(page):
+    login(page, "inspector")
+    nav = page.get_by_role("navigation", name="Main")
+    labels = [a.inner_text().strip() for a in nav.get_by_role("link").all()]
+    assert "Audit" in labels and "Intake" not in labels
+    for label in labels:
+        page.get_by_role("navigation", name="Main").get_by_role("link", name=label, exact=True).click()
+        page.wait_for_load_state()
+        assert page.locator("h1").count() >= 1, label
+        forms = page.locator("form[method='post'], form[method='POST']")
+        actions = {forms.nth(i).get_attribute("action") for i in range(forms.count())}
+        assert actions <= {"/language", "/logout"}, (label, actions)
+        assert page.locator("[hx-post], [hx-put], [hx-delete], [hx-patch]").count() == 0, label
+    for url in ("/sites/RC/intake", "/sites/RC/intake/manifest"):
+        page.goto(url)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")

@@ -10,7 +10,12 @@
   });
   // Move focus to the main content after an htmx swap into it (screen readers hear the change).
   document.addEventListener("htmx:afterSwap", function (ev) {
-    var focus = ev.detail.target.querySelector("[data-autofocus]");
-    if (focus) { focus.focus(); }
+    var roots = [ev.detail.elt, ev.detail.target];
+    for (var i = 0; i < roots.length; i++) {
+      var root = roots[i];
+      if (!root || !root.isConnected) { continue; }
+      var focus = root.matches && root.matches("[data-autofocus]") ? root : root.querySelector("[data-autofocus]");
+      if (focus) { focus.focus(); return; }
+    }
   });
 })();
