@@ -32,6 +32,7 @@ def get_settings() -> Settings:
     return Settings()
 
 
+@lru_cache(maxsize=1)
 def project_root() -> Path:
     """The checkout the package runs from (migrations/ lives there)."""
     return Path(__file__).resolve().parents[2]
