@@ -69,7 +69,7 @@ def test_a_count_with_a_difference_is_found_at_once_and_resolved(page):
     page.goto(count_url)
     line = page.locator(f"#line-{short}")
     line.get_by_label("Reason for the recount").fill("officer unsure: two men on one bunk")
-    line.get_by_role("button", name=f"Order a recount of {short}").click()
+    line.get_by_role("button", name=f"Order the recount of {short}").click()
     expect(line).to_contain_text("recount ordered")
     field = page.get_by_role("textbox", name=short, exact=True)
     expect(field).to_be_focused()
