@@ -19,7 +19,7 @@ from habeas.kit.errors import DomainError, NotFound, ValidationFailed
 from habeas.kit.i18n import N_
 from habeas.kit.i18n import gettext as _
 from habeas.kit.i18n import ngettext
-from habeas.kit.pages import Page, flash, redirect, refuse, render
+from habeas.kit.pages import Page, can, flash, redirect, refuse, render
 from habeas.kit.web import Ctx, TxRoute
 from habeas.sites import repository as sites_repo
 from habeas.sites.service import get_site
@@ -127,7 +127,7 @@ def _url(site_code: str, count_id: int, within: str = "", show: str = "all", pag
 
 def _common(request: Request, site) -> dict:
     return {"site_code": site.code, "site": site, "local": _site_time(site), "kind_names": KIND_NAMES, "status_names": STATUS_NAMES,
-            "line_status_names": LINE_STATUS_NAMES, "movement_kinds": MOVEMENT_KINDS, "can_write": WRITE in _permissions(request),
+            "line_status_names": LINE_STATUS_NAMES, "movement_kinds": MOVEMENT_KINDS, "can_write": can(request, WRITE),
             "typed": {}, "line_errors": {}}
 
 
@@ -175,13 +175,6 @@ def _line_context(request: Request, ctx: Ctx, site, count_id: int, code: str, ty
             "typed": typed or {}, "line_errors": errors or {}, "announce": announce}
 
 
-def _permissions(request: Request) -> frozenset:
-    from habeas.auth.permissions import PERMISSIONS
-
-    who = getattr(request.state, "signed_in", None)
-    return PERMISSIONS.get(who.actor.role, frozenset()) if who is not None else frozenset()
-
-
 def _list_context(request: Request, ctx: Ctx, site, **extra) -> dict:
     counts = service.list_counts(ctx.session, site.code, None, 50)
     scopes = repository.scopes(ctx.session, [c["id"] for c in counts])
@@ -189,7 +182,7 @@ def _list_context(request: Request, ctx: Ctx, site, **extra) -> dict:
     return {
         "site_code": site.code, "site": site, "counts": counts, "scopes": scopes, "local": _site_time(site),
         "kind_names": KIND_NAMES, "status_names": STATUS_NAMES, "open_id": repository.open_count_id(ctx.session, site.id),
-        "containers": [r for r in rows if r.type in CONTAINERS], "can_write": WRITE in _permissions(request),
+        "containers": [r for r in rows if r.type in CONTAINERS], "can_write": can(request, WRITE),
         "form": {"kind": "scheduled", "scope": "", "note": ""}, **extra,
     }
 
