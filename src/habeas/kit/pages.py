@@ -127,6 +127,8 @@ class Page(Require):
     table the API uses), and the CSRF token on every state-changing request."""
 
     async def __call__(self, request: Request) -> Ctx:  # type: ignore[override]
+        # the view (run after this, in a worker thread) writes in the user's language
+        i18n.set_language(getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE))
         who = await run_in_threadpool(signed_in, request)
         if who is None:
             raise LoginRequired(i18n.gettext("Please sign in."))
@@ -172,7 +174,8 @@ def _take_flash(request: Request) -> dict | None:
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200) -> HTMLResponse:
-    """Render a page (or, for an htmx request, the same template's fragment when it has one)."""
+    """Render a template as a page (a view that answers htmx with a fragment picks that fragment's
+    template itself; ``htmx`` in the context says whether the request came from htmx)."""
     i18n.set_language(getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE))
     who = getattr(request.state, "signed_in", None)
     flash_msg = _take_flash(request)
