@@ -48,6 +48,15 @@ def pytest_sessionstart(session):
 
 
 def pytest_configure(config):
+    # Password hashing stays argon2id, with the lightest parameters: hundreds of tests create
+    # users and sign in, and the production cost (~0.1 s a hash) would dominate the suite.
+    # tests/auth checks the production parameters themselves.
+    from argon2 import PasswordHasher
+
+    from habeas.auth import passwords
+
+    passwords.PRODUCTION_HASHER = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     if _pg_state.get("bin") and not _pg_state["url"]:
         try:
             cluster = pgcluster.Cluster(_pg_state["bin"])

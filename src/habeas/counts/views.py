@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 
 from habeas.counts import repository, service
-from habeas.kit import clock, i18n
+from habeas.kit import clock
 from habeas.kit.errors import DomainError, NotFound, ValidationFailed
 from habeas.kit.i18n import N_
 from habeas.kit.i18n import gettext as _
@@ -42,10 +42,6 @@ NUMBER = re.compile(r"\+?\d+")
 MAX_TEXT = 1000
 PAGE_SIZE = 100
 SHOWN_PEOPLE = 100
-
-
-def _set_language(request: Request) -> None:
-    i18n.set_language(getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE))
 
 
 def _site_time(site):
@@ -211,7 +207,6 @@ async def _run(request, fn, *args):
 
 
 def _open(request: Request, ctx: Ctx, code: str, kind: str, scope: str, note: str):
-    _set_language(request)
     site = get_site(ctx.session, code)
     form = {"kind": kind, "scope": scope, "note": note}
     try:
@@ -284,7 +279,6 @@ async def submit(request: Request, code: str, count_id: int, ctx: Ctx = Depends(
 
 
 def _submit(request: Request, ctx: Ctx, code: str, count_id: int, form):
-    _set_language(request)
     site = get_site(ctx.session, code)
     htmx = request.headers.get("hx-request") == "true"
     within, show, page = _where(form)
@@ -337,7 +331,6 @@ async def recount(request: Request, code: str, count_id: int, ctx: Ctx = Depends
 
 
 def _recount(request: Request, ctx: Ctx, code: str, count_id: int, form):
-    _set_language(request)
     site = get_site(ctx.session, code)
     htmx = request.headers.get("hx-request") == "true"
     within, show, page = _where(form)
@@ -410,7 +403,6 @@ async def cancel(request: Request, code: str, count_id: int, ctx: Ctx = Depends(
 
 
 def _cancel(request: Request, ctx: Ctx, code: str, count_id: int, reason: str):
-    _set_language(request)
     site = get_site(ctx.session, code)
     _count(ctx.session, site, count_id)
     try:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from habeas.kit import i18n
 from habeas.kit.errors import NotFound
 from habeas.kit.i18n import N_
 from habeas.kit.i18n import gettext as _
@@ -245,7 +244,6 @@ def _place(session, site, location_code: str):
 
 @router.get("/sites/{code}/map")
 def site_map(request: Request, code: str, view: str = "occupancy", ctx: Ctx = Depends(Page("sites:read"))):
-    i18n.set_language(getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE))  # the cell labels are built here
     site = get_site(ctx.session, code)
     view = view if view in VIEWS else "occupancy"
     m = build_map(ctx.session, site)
