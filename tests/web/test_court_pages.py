@@ -159,5 +159,5 @@ def test_legal_opens_a_case_and_schedules_a_hearing_from_the_record(signed_in, s
                                                  "pre_ends": "16:50"}, follow_redirects=True)
     assert "The hearing is scheduled." in r.text
     day = c.get("/sites/OPS/court", params={"on": "2026-03-04"}).text
-    row = re.search(rf"<tr[^>]*>\s*<td class=\"date\">17:00–17:30</td>.*?</tr>", day, re.S).group(0)
+    row = re.search(r"<tr[^>]*>\s*<td class=\"date\">17:00–17:30</td>.*?</tr>", day, re.S).group(0)
     assert n in row and "CASE-NEW" in row and "16:30–16:50" in row

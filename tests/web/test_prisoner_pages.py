@@ -13,7 +13,7 @@ from habeas.housing import non_associations as na
 from habeas.intake.service import book_many
 from habeas.kit import clock
 from habeas.legal import sentences
-from habeas.models import AuditEvent, Prisoner
+from habeas.models import AuditEvent
 from habeas.movements.service import MoveRequest, move_many
 from habeas.prisoners import service as prisoners
 from habeas.sites import repository as sites_repo

@@ -76,7 +76,7 @@ def dashboard(session: Session, site_code: str, *, due_within_days: int = 7) -> 
     due = due_lists(session, site.code, within_days=due_within_days)
     since = clock.db_time(day_start(site.timezone, clock.now()))
     released = moves_repo.count_since(session, site.id, DISCHARGES, since)
-    reception_ids = [loc.id for loc in sites_repo.locations(session, site.id, active_only=True) if loc.type == "reception"]
+    reception_ids = [loc.id for loc in sites_repo.map_rows(session, site.id) if loc.type == "reception"]
     missed = []
     for shift in welfare_report(session, site.code)["shifts"]:
         for req in shift["requirements"]:

@@ -20,11 +20,12 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
 from habeas.config import get_settings, project_root
+from habeas.db import as_date, fetch_all
 from habeas.intake.schemas import LegalBasisIn
 from habeas.kit import clock
 from habeas.kit.context import Actor
@@ -291,6 +292,13 @@ class DueItem:
     days: int | None  # days until due (negative: overdue)
 
 
+def _date_param(session: Session):
+    """Dates as :func:`fetch_all` parameters: ISO text on SQLite (how the column stores them)."""
+    if session.connection().dialect.name == "sqlite":
+        return date.isoformat
+    return lambda d: d
+
+
 def due_lists(session: Session, site_code: str, *, within_days: int = 14, on: date | None = None) -> dict:
     """Computed from the data when asked: people held without a current legal basis, reviews and
     expiries due within ``within_days`` (and from each type's warning window), and reviews overdue."""
@@ -300,37 +308,58 @@ def due_lists(session: Session, site_code: str, *, within_days: int = 14, on: da
     today = on or clock.today()
     rules = jurisdiction()
     horizon = today + timedelta(days=max(within_days, max((r.warn_days for r in rules.legal_bases.values()), default=0)))
-    held = (Prisoner.current_site_id == site.id, Prisoner.in_custody.is_(True))
-    people = (Prisoner.id, Prisoner.prisoner_number, Prisoner.surname, Prisoner.given_names, Prisoner.current_location_id)
-    without = session.execute(select(*people, Prisoner.basis_until).where(
-        *held, or_(Prisoner.basis_until.is_(None), Prisoner.basis_until < today)).order_by(Prisoner.basis_until, Prisoner.id)).all()
-    cols = (*people, LegalBasis.id, LegalBasis.type, LegalBasis.reference, LegalBasis.review_due, LegalBasis.expiry_date)
+    # whole-site reads straight through the driver: thousands of rows, no per-row processing
+    day = _date_param(session)
+    held = "p.current_site_id = ? AND p.in_custody = ?"
+    person = "p.id, p.prisoner_number, p.surname, p.given_names, p.current_location_id"
+    without = fetch_all(session, f"SELECT {person}, p.basis_until FROM prisoners p WHERE {held} "
+                        "AND (p.basis_until IS NULL OR p.basis_until < ?) ORDER BY p.basis_until, p.id", (site.id, True, day(today)))
+    cols = f"{person}, lb.id, lb.type, lb.reference, lb.review_due, lb.expiry_date"
     # one index range each: reviews up to the horizon (overdue ones included); expiries from today
-    # (a basis already expired is no current basis: its holder is on the first list)
-    dated = session.execute(select(*cols).join(Prisoner, Prisoner.id == LegalBasis.prisoner_id)
-                            .where(LegalBasis.status == "active", LegalBasis.review_due <= horizon, *held)).all()
-    dated += session.execute(select(*cols).join(Prisoner, Prisoner.id == LegalBasis.prisoner_id)
-                             .where(LegalBasis.status == "active", LegalBasis.expiry_date >= today, LegalBasis.expiry_date <= horizon, *held)).all()
-    codes = prisoners_repo.location_codes(session, {r.current_location_id for r in [*without, *dated]})
+    # (a basis already expired is no current basis: its holder is on the first list). Within the
+    # range, only what is due soon or inside its type's warning window is read.
+    soon = today + timedelta(days=within_days)
+    wider = [(t, today + timedelta(days=r.warn_days)) for t, r in sorted(rules.legal_bases.items()) if r.warn_days > within_days]
+
+    def window(column: str) -> tuple[str, tuple]:
+        sql = " OR ".join([f"lb.{column} <= ?"] + [f"(lb.type = ? AND lb.{column} <= ?)"] * len(wider))
+        return f"({sql})", (day(soon), *[v for t, d in wider for v in (t, day(d))])
+
+    reviews, review_args = window("review_due")
+    expiries, expiry_args = window("expiry_date")
+    dated = fetch_all(session, f"SELECT {cols} FROM legal_bases lb JOIN prisoners p ON p.id = lb.prisoner_id "
+                      f"WHERE lb.status = 'active' AND lb.review_due <= ? AND {reviews} AND {held}",
+                      (day(horizon), *review_args, site.id, True))
+    dated += fetch_all(session, f"SELECT {cols} FROM legal_bases lb JOIN prisoners p ON p.id = lb.prisoner_id "
+                       f"WHERE lb.status = 'active' AND lb.expiry_date >= ? AND lb.expiry_date <= ? AND {expiries} AND {held}",
+                       (day(today), day(horizon), *expiry_args, site.id, True))
+    codes = prisoners_repo.location_codes(session, {r[4] for r in [*without, *dated]})
+    dates: dict = {}
+
+    def as_day(v):
+        d = dates.get(v)
+        if d is None and v is not None:
+            d = dates[v] = as_date(v)
+        return d
 
     def item(r, lb_id=None, lb_type=None, ref=None, due=None) -> DueItem:
-        return DueItem(r.prisoner_number, r.surname, r.given_names, codes.get(r.current_location_id, (None, None))[1] if r.current_location_id else None,
+        return DueItem(r[1], r[2], r[3], codes.get(r[4], (None, None))[1] if r[4] else None,
                        lb_id, lb_type, ref, due, (due - today).days if due else None)
 
-    lapsed = [item(r, due=r.basis_until) for r in without]
+    lapsed = [item(r, due=as_day(r[5])) for r in without]
     due_soon, overdue = [], []
     seen: set[tuple[int, str]] = set()
     warn_days = {t: r.warn_days for t, r in rules.legal_bases.items()}
-    soon = today + timedelta(days=within_days)
     for r in dated:
-        for kind, d in (("review", r.review_due), ("expiry", r.expiry_date)):
-            if d is None or d > horizon or (kind == "expiry" and d < today) or (r.id, kind) in seen:
+        lb_id, lb_type, ref = r[5], r[6], r[7]
+        for kind, d in (("review", as_day(r[8])), ("expiry", as_day(r[9]))):
+            if d is None or d > horizon or (kind == "expiry" and d < today) or (lb_id, kind) in seen:
                 continue
-            seen.add((r.id, kind))
+            seen.add((lb_id, kind))
             if kind == "review" and d < today:
-                overdue.append(item(r, r.id, f"{r.type} {kind}", r.reference, d))
-            elif d <= soon or (d - today).days <= warn_days.get(r.type, 0):
-                due_soon.append(item(r, r.id, f"{r.type} {kind}", r.reference, d))
+                overdue.append(item(r, lb_id, f"{lb_type} {kind}", ref, d))
+            elif d <= soon or (d - today).days <= warn_days.get(lb_type, 0):
+                due_soon.append(item(r, lb_id, f"{lb_type} {kind}", ref, d))
     due_soon.sort(key=lambda i: (i.due, i.prisoner_number))
     overdue.sort(key=lambda i: (i.due, i.prisoner_number))
     return {"site": site.code, "on": today, "within_days": within_days, "held_without_basis": lapsed, "due": due_soon, "reviews_overdue": overdue}

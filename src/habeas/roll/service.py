@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from habeas.db import fetch_all
 from habeas.kit import clock
 from habeas.models import Movement, Prisoner
 from habeas.sites import repository as sites_repo
@@ -102,16 +103,20 @@ def roll(session: Session, site_code: str, *, depth: int | None = 2) -> Roll:
     locs = sites_repo.map_rows(session, site.id)  # the active locations as plain rows: no ORM objects to build
     by_id = {loc.id: loc for loc in locs}
 
-    held = Prisoner.current_site_id == site.id, Prisoner.in_custody.is_(True)
-    present = Counter(dict(session.execute(
-        select(Prisoner.current_location_id, func.count()).where(*held, Prisoner.current_location_id.is_not(None))
-        .group_by(Prisoner.current_location_id)).all()))
-    away = Counter(dict(session.execute(
-        select(Prisoner.away, func.count()).where(*held, Prisoner.current_location_id.is_(None)).group_by(Prisoner.away)).all()))
-    # people per (housing cell, where they are now): in their own cell, elsewhere inside, or away
-    housed_rows = session.execute(
-        select(Prisoner.cell_id, Prisoner.current_location_id == Prisoner.cell_id, func.count())
-        .where(*held, Prisoner.cell_id.is_not(None)).group_by(Prisoner.cell_id, Prisoner.current_location_id == Prisoner.cell_id)).all()
+    # one pass over the people held: how many are at each (place now, housing cell, state away)
+    present: Counter = Counter()
+    away: Counter = Counter()
+    housed: Counter = Counter()  # (housing cell, in it now) -> people
+    for loc_id, cell_id, away_state, n in fetch_all(
+            session, "SELECT current_location_id, cell_id, away, count(*) FROM prisoners WHERE current_site_id = ? AND in_custody = ? "
+            "GROUP BY current_location_id, cell_id, away", (site.id, True)):
+        if loc_id is None:
+            away[away_state] += n
+        else:
+            present[loc_id] += n
+        if cell_id is not None:
+            housed[(cell_id, loc_id == cell_id)] += n
+    housed_rows = [(cell_id, at_home, n) for (cell_id, at_home), n in housed.items()]
 
     today = session.execute(
         select(Movement.prisoner_id, Movement.kind, Movement.to_location_id, Movement.moved_at, Movement.id)
@@ -129,7 +134,8 @@ def roll(session: Session, site_code: str, *, depth: int | None = 2) -> Roll:
         ids = list(left)
         for i in range(0, len(ids), 900):
             inside_now.update(session.execute(select(Prisoner.id).where(
-                Prisoner.id.in_(ids[i : i + 900]), *held, Prisoner.current_location_id.is_not(None))).scalars())
+                Prisoner.id.in_(ids[i : i + 900]), Prisoner.current_site_id == site.id, Prisoner.in_custody.is_(True),
+                Prisoner.current_location_id.is_not(None))).scalars())
 
     # lines: every location, then sums up the tree
     closed = sites_repo.closed_ids(locs)
