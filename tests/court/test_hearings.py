@@ -77,6 +77,32 @@ def test_clashes_are_named(sessions, people):
         court.schedule(s, f.ACTOR, cases[2], starts_at=at(60), ends_at=at(90), mode="video_link", room="VL1")
 
 
+def test_a_lifted_block_frees_the_room_and_is_kept(sessions, people):
+    from sqlalchemy import select
+
+    from habeas.kit.errors import NotFound, ValidationFailed
+    from habeas.models import AuditEvent, RoomBlock
+
+    numbers, cases = people
+    with sessions.begin() as s:
+        block_id = court.block_room(s, f.ACTOR, "OPS", "VL1", starts_at=at(200), ends_at=at(400), reason="camera repair").id
+    with pytest.raises(ValidationFailed), sessions.begin() as s:
+        court.lift_block(s, f.ACTOR, block_id, "  ")
+    with pytest.raises(NotFound), sessions.begin() as s:
+        court.lift_block(s, f.ACTOR, block_id + 99, "mended")
+    with sessions.begin() as s:
+        court.lift_block(s, f.ACTOR, block_id, "camera mended early")
+    with pytest.raises(Conflict, match="already lifted"), sessions.begin() as s:
+        court.lift_block(s, f.ACTOR, block_id, "again")
+    with sessions.begin() as s:
+        court.schedule(s, f.ACTOR, cases[2], starts_at=at(300), ends_at=at(330), mode="video_link", room="VL1")
+    with sessions() as s:
+        kept = s.get(RoomBlock, block_id)
+        assert kept is not None and kept.active is False and kept.reason == "camera repair"
+        event = s.execute(select(AuditEvent).where(AuditEvent.action == "court.room_unblock")).scalar_one()
+        assert event.entity_id == "VL1" and "camera mended early" in str(event.after)
+
+
 def test_the_days_movements_go_through_the_ledger(sessions, people):
     numbers, cases = people
     with sessions.begin() as s:

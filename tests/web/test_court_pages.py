@@ -161,3 +161,27 @@ def test_legal_opens_a_case_and_schedules_a_hearing_from_the_record(signed_in, s
     day = c.get("/sites/OPS/court", params={"on": "2026-03-04"}).text
     row = re.search(r"<tr[^>]*>\s*<td class=\"date\">17:00–17:30</td>.*?</tr>", day, re.S).group(0)
     assert n in row and "CASE-NEW" in row and "16:30–16:50" in row
+
+
+def test_legal_lifts_a_block_from_the_court_day_with_a_reason(signed_in, hearings, sessions):
+    from habeas.models import RoomBlock
+
+    viewer = signed_in("viewer").get("/sites/OPS/court", params={"on": "2026-03-04"})
+    assert "Lift the block" not in viewer.text
+    c = signed_in("legal")
+    page = c.get("/sites/OPS/court", params={"on": "2026-03-04"})
+    action = re.search(r'action="(/sites/OPS/court/blocks/(\d+)/lift)"', page.text)
+    assert action, "legal sees a form to lift the block"
+    url, block_id = action.group(1), int(action.group(2))
+    r = c.post(url, data={"csrf_token": csrf_of(page.text), "on": "2026-03-04", "reason": "  "}, follow_redirects=False)
+    assert r.status_code == 422 and "needs a reason" in r.text
+    with sessions() as s:
+        assert s.get(RoomBlock, block_id).active is True
+    r = c.post(url, data={"csrf_token": csrf_of(page.text), "on": "2026-03-04", "reason": "camera mended"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/sites/OPS/court?on=2026-03-04"
+    after = c.get(r.headers["location"])
+    assert "block is lifted" in after.text and "camera repair" not in after.text
+    with sessions() as s:
+        assert s.get(RoomBlock, block_id).active is False
+    r = signed_in("viewer").post(url, data={"csrf_token": csrf_of(viewer.text), "reason": "x"}, follow_redirects=False)
+    assert r.status_code == 403

@@ -109,6 +109,15 @@ def outcome(hearing_id: int, result: str = typer.Argument(..., help="remanded, c
     console.print(f"Outcome recorded: {said}" + (f" {out['basis']}" if out.get("basis") else "") + ".")
 
 
+@app.command("unblock")
+def unblock(block_id: int, reason: str = typer.Option(..., "--reason"), as_json: bool = JSON) -> None:
+    """Lift a room block before its end (the block is kept, with the reason)."""
+    from habeas.court import service
+
+    run(lambda s, a: service.lift_block(s, a, block_id, reason), as_json=as_json)
+    print_json({"lifted": block_id}) if as_json else console.print(f"Block {block_id} lifted.")
+
+
 @app.command("cancel")
 def cancel(hearing_id: int, reason: str = typer.Option(..., "--reason"), as_json: bool = JSON) -> None:
     """Cancel a hearing and free its rooms."""

@@ -103,6 +103,12 @@ def block(site: str, room: str, body: BlockIn, ctx: Ctx = Depends(Require("legal
     return {"id": b.id}
 
 
+@router.post("/room-blocks/{block_id}/lift", summary="Lift a room block before its end, with the reason (the block is kept)")
+def lift_block(block_id: int, body: ReasonIn, ctx: Ctx = Depends(Require("legal:write"))):
+    b = service.lift_block(ctx.session, ctx.actor, block_id, body.reason)
+    return {"id": b.id, "active": b.active}
+
+
 @router.get("/sites/{site}/hearings", summary="The day's hearings with their room slots")
 def day(site: str, on: date | None = None, ctx: Ctx = Depends(Require("legal:read"))):
     return service.day(ctx.session, site, on)

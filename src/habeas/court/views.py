@@ -186,3 +186,20 @@ def outcome(request: Request, hearing_id: int, outcome: str = Form(""), remanded
         context = _day_context(ctx, site.code, on, None)
         return refuse(request, ctx, exc, "court/day.html", {**context, "failed": hearing_id, "values": values})
     return flash(redirect(f"/sites/{site.code}/court?on={on.isoformat()}#hearing-{hearing_id}"), request, _("The outcome is recorded."))
+
+
+@router.post("/sites/{code}/court/blocks/{block_id}/lift")
+def lift_block(request: Request, code: str, block_id: int, on: str = Form(""), reason: str = Form(""),
+               ctx: Ctx = Depends(Page("legal:write"))):
+    try:
+        day = date.fromisoformat(on.strip()) if on.strip() else None
+    except ValueError:
+        day = None
+    try:
+        service.lift_block(ctx.session, ctx.actor, block_id, reason)
+    except DomainError as exc:
+        ctx.session.rollback()
+        context = _day_context(ctx, code, day, None)
+        return refuse(request, ctx, exc, "court/day.html", {**context, "failed_block": block_id})
+    target = f"/sites/{code}/court" + (f"?on={day.isoformat()}" if day else "")
+    return flash(redirect(target), request, _("The block is lifted: the room can be booked again."))
