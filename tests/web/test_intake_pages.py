@@ -280,7 +280,7 @@ def test_booking_refused_when_the_records_changed_since_the_check(signed_in, ses
     html = c.get(page).text
     r = c.post(page + "/book", data={"csrf_token": csrf_of(html)})
     assert r.status_code == 422
-    assert "Nothing was booked" in r.text and "already belongs to prisoner" in r.text
+    assert "Nothing was booked" in r.text and "belongs to prisoner" in r.text and "in custody now" in r.text
     assert people(sessions) == 1
     assert c.get(page).status_code == 200  # the file is kept for another try
 

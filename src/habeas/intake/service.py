@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from sqlalchemy import bindparam, update
+from sqlalchemy import Row, bindparam, update
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
@@ -93,14 +93,38 @@ def _checked(session: Session, site_code: str, rows: list[tuple[int | None, Book
                                field=("basis_" if source is not None else f"legal_bases[{i}].") + name, row=row, file=source)
             dates.append((review, expiry))
         filled.append(dates)
+    # A national id already on file is the same person coming back: admitted again on the record
+    # they have (same prisoner number, a new custody episode), once they are out of custody and
+    # when the date of birth agrees.
     keys = [(b.nationality, b.national_id) for _, b in rows if b.national_id]
-    taken = prisoners_repo.existing_national_ids(session, keys) if keys else {}
-    for row, b in rows:
-        if b.national_id and (b.nationality, b.national_id) in taken:
-            issues.add(
-                f"national_id {b.national_id!r} already belongs to prisoner {taken[(b.nationality, b.national_id)]}",
-                field="national_id", row=row, file=source,
-            )
+    known = prisoners_repo.known_by_national_id(session, keys) if keys else {}
+    returning: dict[int, Row] = {}
+    seen_keys: dict[tuple, int | None] = {}
+    for i, (row, b) in enumerate(rows):
+        if not b.national_id:
+            continue
+        key = (b.nationality, b.national_id)
+        if key in seen_keys:
+            first = seen_keys[key]
+            issues.add(f"national_id {b.national_id!r} already used on row {first}" if first is not None
+                       else f"national_id {b.national_id!r} appears twice in this booking", field="national_id", row=row, file=source)
+            continue
+        seen_keys[key] = row
+        p = known.get(key)
+        if p is None:
+            continue
+        admitted = clock.db_time(b.admission.admitted_at) if b.admission.admitted_at else clock.db_time(now_)
+        if p.in_custody:
+            issues.add(f"national_id {b.national_id!r} belongs to prisoner {p.prisoner_number}, who is in custody now", field="national_id",
+                       row=row, file=source)
+        elif p.date_of_birth != b.date_of_birth:
+            issues.add(f"national_id {b.national_id!r} belongs to prisoner {p.prisoner_number}, born {p.date_of_birth}: the date of birth "
+                       "differs; check the identity", field="date_of_birth", row=row, file=source)
+        elif p.last_moved_at is not None and admitted <= p.last_moved_at:
+            issues.add(f"prisoner {p.prisoner_number} (national_id {b.national_id!r}) left custody at {p.last_moved_at:%Y-%m-%d %H:%M}: "
+                       "a new admission comes after that", field="admission.admitted_at" if source is None else "admitted_at", row=row, file=source)
+        else:
+            returning[i] = p
     refs = [b.external_ref for _, b in rows if b.external_ref]
     held = prisoners_repo.held_under_refs(session, site.id, refs) if refs else {}
     for row, b in rows:
@@ -115,17 +139,26 @@ def _checked(session: Session, site_code: str, rows: list[tuple[int | None, Book
             f"reception {reception.code} holds {here} of {reception.max_capacity}: no room to admit {len(rows)} more",
             code="reception_full", details={"in_reception": here, "max_capacity": reception.max_capacity, "arrivals": len(rows)},
         )
-    return site, reception, filled
+    return site, reception, filled, returning
 
 
 def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[int | None, BookingIn]], *, source: str | None = None, progress=None) -> list[Booked]:
-    """Book every row or none. ``rows`` are (row number in the source file or None, booking)."""
-    site, reception, filled = _checked(session, site_code, rows, source=source)
+    """Book every row or none. ``rows`` are (row number in the source file or None, booking).
+
+    A person already on file (same nationality and national id, out of custody, same date of
+    birth) is admitted again on their record: same prisoner number, a new custody episode; their
+    identity stays as recorded (corrections are amendments) and names that differ are kept as aliases."""
+    site, reception, filled, returning = _checked(session, site_code, rows, source=source)
 
     now = clock.now()
     now_db = clock.db_time(now)
-    first = prisoners_repo.reserve_numbers(session, len(rows))
-    numbers = [format_number(first + i) for i in range(len(rows))]
+    new = [i for i in range(len(rows)) if i not in returning]
+    first = prisoners_repo.reserve_numbers(session, len(new)) if new else 0
+    numbers: list[str] = [""] * len(rows)
+    for j, i in enumerate(new):
+        numbers[i] = format_number(first + j)
+    for i, p in returning.items():
+        numbers[i] = p.prisoner_number
 
     prisoner_rows = []
     for (_, b), number, dates in zip(rows, numbers, filled, strict=True):
@@ -137,7 +170,22 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
             "security_level": b.security_level, "legal_status": b.legal_status, "flags": list(b.flags), "in_custody": True,
             "current_site_id": site.id, "current_location_id": reception.id, "created_at": now_db, "updated_at": now_db,
         })
-    ids = insert_with_ids(session, Prisoner, prisoner_rows)
+    ids: list[int] = [0] * len(rows)
+    for i, pid in zip(new, insert_with_ids(session, Prisoner, [prisoner_rows[i] for i in new]) if new else [], strict=True):
+        ids[i] = pid
+    if returning:
+        people = Prisoner.__table__
+        session.connection().execute(
+            update(people).where(people.c.id == bindparam("pid")).values(
+                in_custody=True, current_site_id=site.id, legal_status=bindparam("legal_status"), security_level=bindparam("security_level"),
+                flags=bindparam("flags"), basis_until=bindparam("basis_until"), updated_at=now_db),
+            [{"pid": p.id, "legal_status": prisoner_rows[i]["legal_status"], "security_level": prisoner_rows[i]["security_level"],
+              "flags": prisoner_rows[i]["flags"], "basis_until": prisoner_rows[i]["basis_until"]} for i, p in returning.items()])
+        for i, p in returning.items():
+            ids[i] = p.id
+            # the record keeps its names: the sort key and search words follow them; a name
+            # given differently this time is kept as an alias
+            prisoner_rows[i]["surname_norm"], prisoner_rows[i]["given_names_norm"] = p.surname_norm, p.given_names_norm
 
     episode_rows = []
     for (_, b), pid in zip(rows, ids, strict=True):
@@ -161,23 +209,35 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
     )
 
     bases, marks, aliases, affs, toks, moves = [], [], [], [], [], []
-    for (_, b), pid, eid, ep, prow, dates in zip(rows, ids, episode_ids, episode_rows, prisoner_rows, filled, strict=True):
+    for i, ((_, b), pid, eid, ep, prow, dates) in enumerate(zip(rows, ids, episode_ids, episode_rows, prisoner_rows, filled, strict=True)):
         for lb, (review, expiry) in zip(b.legal_bases, dates, strict=True):
             bases.append({"episode_id": eid, "prisoner_id": pid, "type": lb.type, "reference": lb.reference,
                           "issuing_authority": lb.issuing_authority, "issue_date": lb.issue_date, "review_due": review,
                           "expiry_date": expiry, "status": "active", "created_at": now_db})
         for m in b.marks:
             marks.append({"prisoner_id": pid, "kind": m.kind, "body_location": m.body_location, "description": m.description, "active": True, "created_at": now_db})
-        for alias in b.aliases:
+        names = list(b.aliases)
+        back = returning.get(i)
+        if back is not None and (normalise(b.surname), normalise(b.given_names)) != (back.surname_norm, back.given_names_norm):
+            names.append(f"{b.given_names} {b.surname}")
+        for alias in names:
             aliases.append({"prisoner_id": pid, "name": alias, "active": True, "created_at": now_db})
         if b.affiliation:
             affs.append({"prisoner_id": pid, "group_name": b.affiliation.group, "source": b.affiliation.source, "active": True, "recorded_at": now_db})
         key = sort_key(prow["surname_norm"], prow["given_names_norm"], pid)
-        for tok in tokens(b.surname, b.given_names, *b.aliases):
-            toks.append({"token": tok, "prisoner_id": pid, "sort_key": key})
+        if back is None:
+            for tok in tokens(b.surname, b.given_names, *b.aliases):
+                toks.append({"token": tok, "prisoner_id": pid, "sort_key": key})
+        else:  # words not yet in the person's search index (from the new aliases)
+            have = prisoners_repo.name_tokens_of(session, pid)
+            for tok in set(tokens(*names)) - have:
+                toks.append({"token": tok, "prisoner_id": pid, "sort_key": key})
         moves.append(ledger.Entry(prisoner_id=pid, prisoner_number=prow["prisoner_number"], episode_id=eid, site_id=site.id,
                                   from_location_id=None, to_location_id=reception.id, kind="admission",
-                                  reason="admission into custody", moved_at=ep["admitted_at"]))
+                                  reason="admission into custody" if back is None else "admission into custody (returning: new custody episode)",
+                                  moved_at=ep["admitted_at"],
+                                  last_movement_id=back.last_movement_id if back is not None else None,
+                                  last_moved_at=back.last_moved_at if back is not None else None))
     for model, data in ((LegalBasis, bases), (DistinguishingMark, marks), (PrisonerAlias, aliases), (Affiliation, affs), (NameToken, toks)):
         if data:
             session.connection().execute(model.__table__.insert(), data)
@@ -186,8 +246,10 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
     ledger.append(session, actor, moves, now=now_db, audit=False)
 
     out = []
-    for (_, b), number, pid, ep in zip(rows, numbers, ids, episode_rows, strict=True):
+    for i, ((_, b), number, pid, ep) in enumerate(zip(rows, numbers, ids, episode_rows, strict=True)):
+        back = returning.get(i)
         record(session, actor, "intake.book", "prisoner", number, after={
+            **({"returning": True, "previous_episode": back.current_episode_id} if back is not None else {}),
             "prisoner_number": number, "surname": b.surname, "given_names": b.given_names,
             "date_of_birth": b.date_of_birth, "sex": b.sex, "legal_status": b.legal_status, "site": site.code,
             "location": reception.code, "admitted_at": ep["admitted_at"], "external_ref": b.external_ref,

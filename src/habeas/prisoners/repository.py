@@ -7,7 +7,7 @@ from datetime import date
 
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, exists, func, intersect, select
+from sqlalchemy import Row, and_, bindparam, exists, func, intersect, select
 from sqlalchemy.orm import Session
 
 from habeas.models import (
@@ -274,3 +274,27 @@ def release_calculation(session: Session, prisoner_id: int, calculation_id: int)
 
     c = session.get(ReleaseCalculation, calculation_id)
     return c if c is not None and c.prisoner_id == prisoner_id else None
+
+
+def known_by_national_id(session: Session, keys: Iterable[tuple[str | None, str]]) -> dict[tuple[str | None, str], Row]:
+    """People already on file under these (nationality, national id) keys, with what a new
+    admission needs of them: (id, prisoner_number, in_custody, date_of_birth, last_movement_id,
+    last_moved_at, surname_norm, given_names_norm, current_episode_id)."""
+    keys = list(keys)
+    wanted = set(keys)
+    found: dict[tuple[str | None, str], Row] = {}
+    ids = sorted({k[1] for k in keys})
+    for i in range(0, len(ids), CHUNK):
+        for r in session.execute(
+                select(Prisoner.nationality, Prisoner.national_id, Prisoner.id, Prisoner.prisoner_number, Prisoner.in_custody,
+                       Prisoner.date_of_birth, Prisoner.last_movement_id, Prisoner.last_moved_at, Prisoner.surname_norm,
+                       Prisoner.given_names_norm, Prisoner.current_episode_id)
+                .where(Prisoner.national_id.in_(ids[i : i + CHUNK]))).all():
+            if (r.nationality, r.national_id) in wanted:
+                found[(r.nationality, r.national_id)] = r
+    return found
+
+
+def name_tokens_of(session: Session, prisoner_id: int) -> set[str]:
+    """The words a person is found by in name search."""
+    return set(session.execute(select(NameToken.token).where(NameToken.prisoner_id == prisoner_id)).scalars())
