@@ -31,7 +31,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def main_pages(number: str, surname: str, count_id: int | None) -> list[str]:
     pages = [f"/sites/{SITE}", f"/sites/{SITE}/map", f"/sites/{SITE}/roll", f"/sites/{SITE}/counts", "/prisoners",
              f"/prisoners?q={surname}", f"/prisoners/{number}", f"/sites/{SITE}/intake", f"/sites/{SITE}/transfers",
-             f"/sites/{SITE}/court", "/audit"]
+             f"/sites/{SITE}/court", f"/sites/{SITE}/legal", "/audit"]
     if count_id is not None:
         pages.append(f"/sites/{SITE}/counts/{count_id}")
     return pages

@@ -104,6 +104,27 @@ def test_due_lists_are_computed_when_read(sessions, booked):
         lists = legal.due_lists(s, "T1", within_days=7)
         assert [i.prisoner_number for i in lists["reviews_overdue"]] == [booked]
         assert lists["reviews_overdue"][0].days == -5
+        # the lists that need action now, alone: the same people, nothing coming
+        now_only = legal.due_lists(s, "T1", within_days=7, include_due=False)
+        assert now_only["due"] == [] and now_only["reviews_overdue"] == lists["reviews_overdue"]
+        assert now_only["held_without_basis"] == lists["held_without_basis"]
+
+
+def test_the_due_soon_list_follows_each_types_warning_window(sessions, booked):
+    """Read in SQL by type window; the same as asking, for each basis, whether its date falls
+    within the days asked or within its type's own warning days."""
+    rules = legal.jurisdiction()
+    wide = max(rules.legal_bases.items(), key=lambda kv: kv[1].warn_days)
+    with sessions.begin() as s:
+        detention = {"type": "detention_order", "reference": "DO-1", "issuing_authority": "Juzgado", "issue_date": TODAY - timedelta(days=25)}
+        book_many(s, f.ACTOR, "T1", [(None, f.booking(legal_bases=[detention]))])
+    with sessions() as s:
+        for days in (0, 3, 7, 30):
+            lists = legal.due_lists(s, "T1", within_days=days)
+            for item in lists["due"]:
+                kind = item.basis_type.rsplit(" ", 1)[0]
+                assert item.days <= max(days, rules.legal_bases[kind].warn_days), (days, item)
+    assert wide[1].warn_days > 0
 
 
 def test_a_basis_beyond_the_maximum_or_already_lapsed_is_refused(sessions, booked):

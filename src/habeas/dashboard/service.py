@@ -57,7 +57,6 @@ class Dashboard:
     pavilions: list[PavilionBar] = field(default_factory=list)
     held_without_basis: list = field(default_factory=list)
     reviews_overdue: list = field(default_factory=list)
-    reviews_due: list = field(default_factory=list)
     releases_due: list = field(default_factory=list)
     uncleared_counts: list = field(default_factory=list)
     missed_welfare: list = field(default_factory=list)
@@ -69,11 +68,11 @@ class Dashboard:
                 + len(self.missed_welfare))
 
 
-def dashboard(session: Session, site_code: str, *, due_within_days: int = 7) -> Dashboard:
+def dashboard(session: Session, site_code: str) -> Dashboard:
     site = get_site(session, site_code)
     r = roll(session, site.code, depth=1)
     bars = [PavilionBar(ln.code, ln.name, ln.housed, ln.cna, ln.working, ln.max) for ln in r.lines if ln.type == "pavilion"]
-    due = due_lists(session, site.code, within_days=due_within_days)
+    due = due_lists(session, site.code, include_due=False)  # what is coming: the legal page
     since = clock.db_time(day_start(site.timezone, clock.now()))
     released = moves_repo.count_since(session, site.id, DISCHARGES, since)
     reception_ids = [loc.id for loc in sites_repo.map_rows(session, site.id) if loc.type == "reception"]
@@ -87,7 +86,7 @@ def dashboard(session: Session, site_code: str, *, due_within_days: int = 7) -> 
         site=site.code, site_name=site.name, day=r.day, population=r.population, working_capacity=r.working_capacity,
         max_capacity=r.max_capacity, cna=r.cna, in_reception=r.in_reception, out_of_site=sum(r.out_of_site.values()),
         arrived_today=r.arrived_today, released_today=released, pavilions=bars,
-        held_without_basis=due["held_without_basis"], reviews_overdue=due["reviews_overdue"], reviews_due=due["due"],
+        held_without_basis=due["held_without_basis"], reviews_overdue=due["reviews_overdue"],
         releases_due=release_due(session, site.code), uncleared_counts=list_counts(session, site.code, status="open"),
         missed_welfare=missed, reception=moves_repo.waiting_in(session, reception_ids, limit=12),
     )

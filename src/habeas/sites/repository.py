@@ -189,3 +189,8 @@ def presence_and_housing(session: Session, site_id: int) -> tuple[dict[int, int]
         if cell_id is not None:
             housed[cell_id] = housed.get(cell_id, 0) + n
     return present, housed
+
+
+def codes(session: Session, site_id: int) -> dict[int, str]:
+    """Every location of a site (inactive ones too), id -> code."""
+    return dict(session.execute(select(Location.id, Location.code).where(Location.site_id == site_id)).all())

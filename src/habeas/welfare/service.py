@@ -186,7 +186,7 @@ def report(session: Session, site_code: str, day: date | None = None, shift: str
     for loc_id, at in session.execute(select(WelfareRound.location_id, WelfareRound.observed_at).where(
             WelfareRound.site_id == site.id, WelfareRound.observed_at >= lo, WelfareRound.observed_at < hi)).all():
         rounds.setdefault(loc_id, []).append(at)
-    codes = {loc.id: loc.code for loc in sites_repo.locations(session, site.id)}
+    codes = sites_repo.codes(session, site.id)
     out = []
     for name, w_start, w_end in windows:
         items = []
