@@ -139,11 +139,15 @@ def reserve_ids(session: Session, table, count: int) -> list[int]:
 
 
 
-def bulk_insert(session: Session, table: str, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
+def bulk_insert(session: Session, table: str, columns: Sequence[tuple[str, str]], rows: list[tuple], *, copy: bool = False) -> None:
     """Insert many rows in one go, straight through the driver: SQLite gets one executemany;
     PostgreSQL gets one set-based statement over arrays (``INSERT ... SELECT FROM unnest``), so
     thousands of rows are one round trip and one plan. ``columns`` are (name, PostgreSQL type);
-    pass datetimes through :func:`time_param`."""
+    pass datetimes through :func:`time_param`.
+
+    ``copy``: on PostgreSQL, stream the rows with ``COPY ... FROM STDIN`` instead, each value read
+    by its column's type as in the arrays. Same rows written; worth it for long text such as JSON,
+    which the driver escapes element by element, in Python, into an array literal."""
     if not rows:
         return
     conn = session.connection()
@@ -151,6 +155,17 @@ def bulk_insert(session: Session, table: str, columns: Sequence[tuple[str, str]]
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
         return
+    if copy:
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            if hasattr(cur, "copy"):  # psycopg 3
+                with cur.copy(f"COPY {table} ({names}) FROM STDIN") as out:
+                    write = out.write_row
+                    for row in rows:
+                        write(row)
+                return
+        finally:
+            cur.close()
     arrays = ", ".join(f"%s::{t}[]" for _, t in columns)
     conn.exec_driver_sql(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})", tuple(list(col) for col in zip(*rows, strict=True)))
 

@@ -469,7 +469,8 @@ def _site_cases(eps, by_sent, by_rem, by_adj):
         for _, key, sdate, y, m, d, life, my, mm, md, after, start in rows:
             if life:
                 mt = terms[(my, mm, md)] if my is not None else None
-                sents.append(Sent(key, day[sdate], None, True, mt and mt[0], after, day[start] if start is not None else None))
+                sents.append(Sent(key, day[sdate], None, True, mt[0] if mt is not None else None, after,
+                                  day[start] if start is not None else None))
                 f = f'{{"key":{quote[key]},"sentence_date":"{iso[sdate]}","life":true'
                 if mt is not None:
                     f += ',"minimum_term":' + mt[1]
@@ -484,7 +485,7 @@ def _site_cases(eps, by_sent, by_rem, by_adj):
             parts.append(f + "}")
         rem = by_rem.get(eid, no_rows)
         adj = by_adj.get(eid, no_rows)
-        cs = day[e[2]] if type(e[2]) is not str else day[e[2][:10]]
+        cs = day[e[2][:10]] if type(e[2]) is str else day[e[2]]  # a time: text on SQLite, a datetime on PostgreSQL
         case = Case(cs, tuple(sents), tuple([Remand(day[a], day[b]) for _, a, b in rem]) if rem else (), None,
                     tuple([Adj(k, n, why) for _, k, n, why in adj]) if adj else ())
         remand = ",".join([f'{{"start":"{iso[a]}","end":"{iso[b]}"}}' for _, a, b in rem]) if rem else ""
@@ -493,15 +494,16 @@ def _site_cases(eps, by_sent, by_rem, by_adj):
                         f'"remand_periods":[{remand}],"adjustments":[{adjust}]}}')
 
 
+def _same(value):
+    return value
+
+
 def _site_results(eps, by_sent, by_rem, by_adj, rules: calc.SentenceRules, iso_dates: bool) -> tuple[list[tuple], list[dict]]:
     """Calculate every case of ``eps``: (prisoner id, episode id, release date, sentence expiry,
     eligibility date, immediate, life, beyond calendar, release year, inputs JSON) per episode with
     a sentence, in order, and the cases in error. Dates as ISO text when ``iso_dates`` (SQLite)."""
-    if iso_dates:
-        dv = _Memo(date.isoformat)
-        dv[None] = None
-    else:
-        dv = _Memo(lambda d: d)
+    dv = _Memo(date.isoformat if iso_dates else _same)
+    dv[None] = None
     calculate = calc.calculate
     rows, errors = [], []
     for e, case, inputs in _site_cases(eps, by_sent, by_rem, by_adj):
@@ -524,8 +526,9 @@ def _in_two(work, items: list) -> tuple[list, list]:
     while this process works the first half; the results are joined in order, as one call would
     give them. The child shares the loaded rows through the fork (nothing is copied to it), sends
     back plain tuples and text (pickled through a pipe) and leaves by ``os._exit``: it never touches
-    the database connection, and runs no clean-up of the parent's. Should the child fail in any
-    way, its half is worked here."""
+    the database connection, runs no clean-up of the parent's, and takes no lock (pure calculation),
+    so forking from a threaded process such as a web worker is safe. Should the child fail in any
+    way, or no process be spared, its half is worked here."""
     import os
     import pickle
     import signal
@@ -533,7 +536,12 @@ def _in_two(work, items: list) -> tuple[list, list]:
     half = (len(items) + 1) // 2
     first, second = items[:half], items[half:]
     r, w = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or no process to spare: one process it is
+        os.close(r)
+        os.close(w)
+        return work(items)
     if pid == 0:  # the child
         status = 1
         try:
@@ -563,9 +571,12 @@ def _in_two(work, items: list) -> tuple[list, list]:
 
 
 def _can_fork() -> bool:
+    """A second process helps only where there is fork and this process may run on two CPUs."""
     import os
 
-    return hasattr(os, "fork") and len(os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)) > 1
+    if not hasattr(os, "fork"):
+        return False
+    return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
 
 
 def recalculate_site(session: Session, actor: Actor, site_code: str, *, trigger: str = "recalculation of the site",
@@ -575,8 +586,9 @@ def recalculate_site(session: Session, actor: Actor, site_code: str, *, trigger:
     person and nothing is written. The breakdowns are worked out on read from each calculation's
     inputs and its rules file, so the batch stores results, not text.
 
-    A large site is calculated in two processes (:func:`_in_two`), both working on the rows read
-    here; reading and writing stay in this process, in the caller's transaction."""
+    A large site (``PARALLEL_MIN`` people or more, where two CPUs are free to use) is calculated in
+    two processes (:func:`_in_two`), both working on the rows read here; reading and writing stay
+    in this process, in the caller's transaction."""
     import gc
     from functools import partial
 
@@ -608,15 +620,22 @@ def recalculate_site(session: Session, actor: Actor, site_code: str, *, trigger:
         trig, digest, by = trigger[:200], rules.digest, actor.username
         rows = [(cid, pid, eid, trig, rd, se, ed, imm, life, beyond, year, digest, inputs, "[]", now, by)
                 for cid, (pid, eid, rd, se, ed, imm, life, beyond, year, inputs) in zip(calc_ids, results, strict=True)]
-        del results
         bulk_insert(session, "release_calculations", (
             ("id", "bigint"), ("prisoner_id", "bigint"), ("episode_id", "bigint"), ("trigger", "text"), ("release_date", "date"),
             ("sentence_expiry", "date"), ("eligibility_date", "date"), ("immediate", "boolean"), ("life", "boolean"), ("beyond_calendar", "boolean"),
             ("release_year", "integer"), ("rules_digest", "text"), ("inputs", "json" if is_pg else "text"), ("lines", "json" if is_pg else "text"),
-            ("computed_at", "timestamp"), ("computed_by", "text")), rows)
-        bulk_update(session, "custody_episodes", ("id", "bigint"), (("release_date", "date"), ("release_calculation_id", "bigint")),
-                    [(row[4], row[0], row[2]) for row in rows])
+            ("computed_at", "timestamp"), ("computed_by", "text")), rows, copy=True)
         del rows
+        if is_pg:  # the ids come from a sequence, not always in one run
+            bulk_update(session, "custody_episodes", ("id", "bigint"), (("release_date", "date"), ("release_calculation_id", "bigint")),
+                        [(r[2], cid, r[1]) for cid, r in zip(calc_ids, results, strict=True)])
+        elif calc_ids:
+            # SQLite: every id from the first to the last is one of these rows (reserve_ids), so the
+            # episodes take their new date in one statement, without a round of parameters per row.
+            session.connection().exec_driver_sql(
+                "UPDATE custody_episodes SET release_date = c.release_date, release_calculation_id = c.id FROM release_calculations c "
+                "WHERE c.id BETWEEN ? AND ? AND custody_episodes.id = c.episode_id", (calc_ids[0], calc_ids[-1]))
+        del results
     finally:
         if enabled:
             gc.enable()
