@@ -173,6 +173,8 @@ def test_legal_lifts_a_block_from_the_court_day_with_a_reason(signed_in, hearing
     action = re.search(r'action="(/sites/OPS/court/blocks/(\d+)/lift)"', page.text)
     assert action, "legal sees a form to lift the block"
     url, block_id = action.group(1), int(action.group(2))
+    r = c.post(url.replace("/OPS/", "/T1/"), data={"csrf_token": csrf_of(page.text), "reason": "camera mended"}, follow_redirects=False)
+    assert r.status_code == 404  # a block is lifted only under its own site
     r = c.post(url, data={"csrf_token": csrf_of(page.text), "on": "2026-03-04", "reason": "  "}, follow_redirects=False)
     assert r.status_code == 422 and "needs a reason" in r.text
     with sessions() as s:

@@ -309,3 +309,18 @@ def test_manifest_upload_refusals_are_plain(signed_in, sessions):
     r = upload(c, to_csv([row(external_ref=f"F-{i}", national_id=f"F{i}") for i in range(13)]))
     assert r.status_code == 409 and "no room to admit 13 more" in r.text
     assert people(sessions) == 0
+
+
+_REAL_DIRECTORY = uploads.directory  # (the tests above use a folder of their own)
+
+
+def test_the_upload_folder_must_be_private_to_the_server(tmp_path, monkeypatch):
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    d = _REAL_DIRECTORY()
+    assert d.is_dir() and (os.stat(d).st_mode & 0o777) == 0o700
+    os.chmod(d, 0o777)  # opened to others (or made by someone else): refused, not trusted
+    with pytest.raises(PermissionError):
+        _REAL_DIRECTORY()

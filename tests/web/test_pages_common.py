@@ -103,3 +103,28 @@ def test_an_upload_declared_too_large_is_refused_before_it_is_read(signed_in, mo
     get_settings.cache_clear()
     r = c.post("/logout", data={"csrf_token": token, "padding": "x" * 5000}, follow_redirects=False)
     assert r.status_code == 413 and "larger than the limit" in r.text
+
+
+def test_numbers_and_dates_out_of_range_are_refused_not_crashed(signed_in):
+    c = signed_in("admin")
+    for url in ("/sites/T1/counts/99999999999999999999", "/sites/T1/transfers/99999999999999999999",
+                "/audit?seq=99999999999999999999", "/audit?to=9999-12-31", "/sites/T1/court?on=9999-12-31",
+                "/sites/T1/court?on=0001-01-01"):
+        r = c.get(url)
+        assert r.status_code in (404, 422), (url, r.status_code)
+    r = c.get("/api/v1/prisoners/H0000001R/non-associations")
+    assert r.status_code in (401, 404)
+
+
+def test_the_dashboard_lists_an_open_count_at_the_sites_time(signed_in, sessions):
+    from habeas.counts.service import open_count
+    from habeas.kit import clock
+    from tests import factories as f
+
+    with sessions.begin() as s:
+        f.ops_site(s, people=2)
+        c = open_count(s, f.ACTOR, "OPS", kind="emergency")
+    local = clock.now().astimezone(__import__("zoneinfo").ZoneInfo("America/El_Salvador")).strftime("%Y-%m-%d %H:%M")
+    page = signed_in("viewer").get("/sites/OPS").text
+    part = page.split('id="uncleared-counts"')[1].split("</details>")[0]
+    assert f"/sites/OPS/counts/{c.id}" in part and local in part

@@ -120,3 +120,27 @@ def test_deactivated_user_is_signed_out(signed_in, sessions):
 def _events(sessions) -> int:
     with sessions() as s:
         return len(s.execute(select(AuditEvent.seq)).all())
+
+
+def test_a_new_password_ends_the_users_browser_sessions(signed_in, sessions):
+    from habeas.auth.service import set_password
+    from tests.factories import ACTOR
+
+    c = signed_in("records")
+    assert c.get("/sites/T1", follow_redirects=False).status_code == 200
+    with sessions.begin() as s:
+        set_password(s, ACTOR, "records1", "a brand new password")
+    assert c.get("/sites/T1", follow_redirects=False).status_code == 303
+    with sessions() as s:
+        assert s.execute(select(WebSession.end_reason)).scalar_one() == "password changed"
+        ends = s.execute(select(AuditEvent).where(AuditEvent.action == "auth.session_end")).scalars().all()
+        assert ends and ends[-1].after["reason"] == "password changed"
+
+
+def test_an_idle_session_ending_is_audited(signed_in, sessions):
+    c = signed_in("viewer")
+    clock.freeze(clock.now() + SESSION_IDLE + timedelta(minutes=1))
+    c.get("/sites/T1", follow_redirects=False)
+    with sessions() as s:
+        ends = s.execute(select(AuditEvent).where(AuditEvent.action == "auth.session_end")).scalars().all()
+        assert [e.after["reason"] for e in ends] == ["idle"]

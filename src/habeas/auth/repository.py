@@ -37,3 +37,7 @@ def web_session(session: Session, digest: str) -> tuple[WebSession, User] | None
         select(WebSession, User).join(User, User.id == WebSession.user_id).where(WebSession.secret_hash == digest)
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+def open_web_sessions(session: Session, user_id: int) -> list[WebSession]:
+    return list(session.execute(select(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))).scalars())

@@ -59,6 +59,7 @@ def set_password(session: Session, actor: Actor, username: str, password: str) -
     user.failed_logins = 0
     user.locked_until = None
     record(session, actor, "user.password", "user", username, after={"password_set": True})
+    end_sessions_of(session, actor, user, "password changed")
 
 
 def revoke_token(session: Session, actor: Actor, prefix: str, reason: str) -> ApiToken:
@@ -82,6 +83,8 @@ def set_active(session: Session, actor: Actor, username: str, active: bool, reas
         raise Conflict("the last active admin cannot be deactivated", code="last_admin")
     user.active = active
     record(session, actor, "user.activate" if active else "user.deactivate", "user", username, before={"active": not active}, after={"active": active, "reason": reason})
+    if not active:
+        end_sessions_of(session, actor, user, "account deactivated")
     return user
 
 
@@ -172,10 +175,22 @@ def session_actor(session: Session, secret: str | None) -> SignedIn | None:
         reason = "idle"
     if reason:
         row.ended_at, row.end_reason = clock.db_time(now), reason
+        record(session, Actor.system("auth"), "auth.session_end", "user", user.username, after={"session": row.id, "reason": reason})
         return None
     if clock.from_db(row.last_seen_at) + _SEEN_EVERY <= now:
         row.last_seen_at = clock.db_time(now)
     return SignedIn(Actor(username=user.username, role=user.role, user_id=user.id), row.csrf_token, row.id)
+
+
+def end_sessions_of(session: Session, actor: Actor, user: User, reason: str) -> int:
+    """End every open browser session of a user (a new password, a deactivated account)."""
+    rows = repository.open_web_sessions(session, user.id)
+    now = clock.db_time(clock.now())
+    for row in rows:
+        row.ended_at, row.end_reason = now, reason
+    if rows:
+        record(session, actor, "auth.session_end", "user", user.username, after={"sessions": [r.id for r in rows], "reason": reason})
+    return len(rows)
 
 
 def end_session(session: Session, secret: str | None, reason: str = "logout") -> bool:

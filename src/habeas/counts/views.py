@@ -226,6 +226,7 @@ def _open(request: Request, ctx: Ctx, code: str, kind: str, scope: str, note: st
                 raise ValidationFailed(exc.message, code=exc.code, details=[{"field": "scope", "message": exc.message}]) from exc
             raise
     except DomainError as exc:
+        ctx.session.rollback()  # the page is built from what stays
         return refuse(request, ctx, exc, "counts/list.html", _list_context(request, ctx, site, form=form))
     response = redirect(f"/sites/{site.code}/counts/{c.id}")
     return flash(response, request, _("Count %(id)s is open: enter the number of people you see in each place.") % {"id": c.id})
@@ -249,7 +250,7 @@ def count_page(request: Request, code: str, count_id: int, within: str = "", sho
 def _where(form) -> tuple[str, str, int]:
     """The area, the state and the page the officer was looking at (kept after a submission)."""
     raw = str(form.get("page") or "1")
-    return str(form.get("within") or "")[:200], str(form.get("show") or "all")[:20], int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    return str(form.get("within") or "")[:200], str(form.get("show") or "all")[:20], int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
 
 
 def _parse(form, codes: list[str], only: str | None) -> tuple[list[tuple[str, int]], dict[str, str], dict[str, list[str]]]:

@@ -190,19 +190,20 @@ def block_room(session: Session, actor: Actor, site_code: str, room: str, *, sta
     return b
 
 
-def lift_block(session: Session, actor: Actor, block_id: int, reason: str) -> RoomBlock:
+def lift_block(session: Session, actor: Actor, block_id: int, reason: str, *, site_code: str | None = None) -> RoomBlock:
     """Lift a room block before its end (the camera is mended early). The block is kept, inactive,
-    with who lifted it and why in the audit log."""
+    with who lifted it and why in the audit log. With ``site_code``, a block of another site is
+    not found."""
     b = session.get(RoomBlock, block_id)
-    if b is None:
-        raise NotFound(f"no room block {block_id}", code="unknown_block")
+    room = session.get(Location, b.room_id) if b is not None else None
+    if b is None or (site_code is not None and (room is None or room.site_id != get_site(session, site_code).id)):
+        raise NotFound(f"no room block {block_id}" + (f" at {site_code}" if site_code else ""), code="unknown_block")
     if not b.active:
         raise Conflict(f"block {block_id} is already lifted", code="bad_transition")
     if not (reason or "").strip():
         raise ValidationFailed("lifting a block needs a reason", code="reason_required",
                                details=[{"row": None, "field": "reason", "message": "required"}])
     b.active = False
-    room = session.get(Location, b.room_id)
     record(session, actor, "court.room_unblock", "location", room.code if room else b.room_id,
            before={"block": b.id, "from": b.starts_at, "to": b.ends_at, "reason": b.reason}, after={"reason": reason.strip()})
     session.flush()

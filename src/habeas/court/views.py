@@ -8,7 +8,7 @@ from datetime import time as dtime
 from fastapi import APIRouter, Depends, Form, Query, Request
 
 from habeas.court import service
-from habeas.kit.errors import DomainError, ValidationFailed
+from habeas.kit.errors import DomainError, NotFound, ValidationFailed
 from habeas.kit.i18n import gettext as _
 from habeas.kit.pages import Page, flash, redirect, refuse, render
 from habeas.kit.web import Ctx, TxRoute
@@ -88,7 +88,9 @@ def _local(day_text: str, clock_text: str, field: str, tz, problems: list[dict])
 
 
 def _person_form(request: Request, ctx: Ctx, exc: DomainError, form: str, number: str, values: dict):
-    """Show the refused case or hearing form again on its own page; nothing is kept."""
+    """Show the refused case or hearing form again on its own page; nothing is kept (rolled back
+    first, so the page shows what stays)."""
+    ctx.session.rollback()
     p = get_prisoner(ctx.session, number)
     context = {"form": form, "n": p.prisoner_number, "person": p, "values": values, "cases": service.cases_of(ctx.session, p.prisoner_number),
                "rooms": service.video_rooms(ctx.session, p.current_site_id) if p.current_site_id else []}
@@ -196,7 +198,9 @@ def lift_block(request: Request, code: str, block_id: int, on: str = Form(""), r
     except ValueError:
         day = None
     try:
-        service.lift_block(ctx.session, ctx.actor, block_id, reason)
+        service.lift_block(ctx.session, ctx.actor, block_id, reason, site_code=code)
+    except NotFound:
+        raise
     except DomainError as exc:
         ctx.session.rollback()
         context = _day_context(ctx, code, day, None)

@@ -5,6 +5,7 @@ computed when asked; nothing here is stored or scheduled."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -87,6 +88,8 @@ def dashboard(session: Session, site_code: str) -> Dashboard:
         max_capacity=r.max_capacity, cna=r.cna, in_reception=r.in_reception, out_of_site=sum(r.out_of_site.values()),
         arrived_today=r.arrived_today, released_today=released, pavilions=bars,
         held_without_basis=due["held_without_basis"], reviews_overdue=due["reviews_overdue"],
-        releases_due=release_due(session, site.code), uncleared_counts=list_counts(session, site.code, status="open"),
+        releases_due=release_due(session, site.code),
+        uncleared_counts=[{**c, "local_time": clock.to_utc(c["count_time"]).astimezone(ZoneInfo(site.timezone)).strftime("%Y-%m-%d %H:%M")}
+                          for c in list_counts(session, site.code, status="open")],
         missed_welfare=missed, reception=moves_repo.waiting_in(session, reception_ids, limit=12),
     )

@@ -20,7 +20,7 @@ from habeas.kit.pages import Page, flash, redirect, render
 from habeas.kit.web import Ctx, TxRoute
 from habeas.models import Prisoner
 from habeas.transfers import service as transfers
-from habeas.transfers.views import detail_context, refused_on_transfer, transfer_of_site
+from habeas.transfers.views import detail_context, refused_on_transfer, refused_page, transfer_of_site
 
 router = APIRouter(route_class=TxRoute)
 WRITE = "housing:write"
@@ -74,14 +74,14 @@ def allocation_preview(request: Request, code: str, transfer_id: int, ctx: Ctx =
     """Preview where the people who arrived on this transfer would be housed (nothing written)."""
     site, t = transfer_of_site(ctx.session, code, transfer_id)
     if site.id != t.destination_site_id:
-        return refused_on_transfer(request, ctx, code, transfer_id, DomainError(_("Only the destination houses the arrivals."), status=409))
+        return refused_page(request, ctx, code, transfer_id, DomainError(_("Only the destination houses the arrivals."), status=409))
     numbers = transfers.awaiting_housing(ctx.session, t.id)
     context = {"site_code": site.code, "transfer_id": t.id, "awaiting": numbers}
     if numbers:
         try:
             context["allocation"] = preview(ctx.session, site.code, numbers)
         except DomainError as exc:
-            return refused_on_transfer(request, ctx, code, transfer_id, exc)
+            return refused_page(request, ctx, code, transfer_id, exc)
     if request.headers.get("hx-request") == "true":
         return render(request, "housing/_allocation.html", context)
     page = detail_context(ctx.session, request, code, transfer_id)
@@ -97,7 +97,7 @@ async def allocation_commit(request: Request, code: str, transfer_id: int, ctx: 
     site, t = await run_in_threadpool(transfer_of_site, ctx.session, code, transfer_id)
     htmx = request.headers.get("hx-request") == "true"
     if site.id != t.destination_site_id:
-        return refused_on_transfer(request, ctx, code, transfer_id, DomainError(_("Only the destination houses the arrivals."), status=409))
+        return await refused_on_transfer(request, ctx, code, transfer_id, DomainError(_("Only the destination houses the arrivals."), status=409))
     numbers = await run_in_threadpool(transfers.awaiting_housing, ctx.session, t.id)
     back = f"/sites/{site.code}/transfers/{t.id}#allocation"
     if not numbers:
@@ -106,11 +106,11 @@ async def allocation_commit(request: Request, code: str, transfer_id: int, ctx: 
         result = await run_in_threadpool(service.allocate, ctx.session, ctx.actor, site.code, dry_run=False, arrivals=numbers,
                                          reason=f"arrivals of transfer {t.id}")
     except DomainError as exc:
-        return refused_on_transfer(request, ctx, code, transfer_id, exc)
+        return await refused_on_transfer(request, ctx, code, transfer_id, exc)
     left = await run_in_threadpool(transfers.awaiting_housing, ctx.session, t.id)
     context = {"site_code": site.code, "transfer_id": t.id, "awaiting": left, "committed": result}
     if htmx:
         return render(request, "housing/_allocation.html", context)
-    page = detail_context(ctx.session, request, code, transfer_id)
+    page = await run_in_threadpool(detail_context, ctx.session, request, code, transfer_id)
     page.update(context)
     return render(request, "transfers/detail.html", page)

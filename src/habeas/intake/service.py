@@ -209,6 +209,7 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
     )
 
     bases, marks, aliases, affs, toks, moves = [], [], [], [], [], []
+    known_words = prisoners_repo.name_tokens_of(session, [p.id for p in returning.values()]) if returning else {}
     for i, ((_, b), pid, eid, ep, prow, dates) in enumerate(zip(rows, ids, episode_ids, episode_rows, prisoner_rows, filled, strict=True)):
         for lb, (review, expiry) in zip(b.legal_bases, dates, strict=True):
             bases.append({"episode_id": eid, "prisoner_id": pid, "type": lb.type, "reference": lb.reference,
@@ -229,8 +230,7 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
             for tok in tokens(b.surname, b.given_names, *b.aliases):
                 toks.append({"token": tok, "prisoner_id": pid, "sort_key": key})
         else:  # words not yet in the person's search index (from the new aliases)
-            have = prisoners_repo.name_tokens_of(session, pid)
-            for tok in set(tokens(*names)) - have:
+            for tok in set(tokens(*names)) - known_words.get(pid, set()):
                 toks.append({"token": tok, "prisoner_id": pid, "sort_key": key})
         moves.append(ledger.Entry(prisoner_id=pid, prisoner_number=prow["prisoner_number"], episode_id=eid, site_id=site.id,
                                   from_location_id=None, to_location_id=reception.id, kind="admission",

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -26,8 +27,13 @@ TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
 def directory() -> Path:
-    path = Path(tempfile.gettempdir()) / "habeas-manifests"
+    """Where checked files wait: private to the server's own user. A folder of that name made by
+    someone else (or open to others) is refused rather than trusted."""
+    path = Path(tempfile.gettempdir()) / f"habeas-manifests-{os.getuid()}"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
+        raise PermissionError(f"{path} is not a private folder of this user: remove it and try again")
     return path
 
 

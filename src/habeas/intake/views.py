@@ -489,6 +489,9 @@ async def manifest_book(request: Request, code: str, token: str, ctx: Ctx = Depe
         details = exc.details if isinstance(exc.details, list) else []
         return render(request, "intake/manifest_checked.html", {**context, "error": exc.message, "details": details},
                       status=200 if status_ok else exc.status)
+    except BaseException:  # the database busy, a conflict: the file stays bookable
+        uploads.release(stored)
+        raise
     response = render(request, "intake/manifest_checked.html", {**context, "booked": booked})
     response.background = BackgroundTask(uploads.forget, stored.token)  # after the commit
     return response

@@ -295,6 +295,10 @@ def known_by_national_id(session: Session, keys: Iterable[tuple[str | None, str]
     return found
 
 
-def name_tokens_of(session: Session, prisoner_id: int) -> set[str]:
-    """The words a person is found by in name search."""
-    return set(session.execute(select(NameToken.token).where(NameToken.prisoner_id == prisoner_id)).scalars())
+def name_tokens_of(session: Session, prisoner_ids: list[int]) -> dict[int, set[str]]:
+    """The words each person is found by in name search."""
+    out: dict[int, set[str]] = {}
+    for i in range(0, len(prisoner_ids), CHUNK):
+        for pid, tok in session.execute(select(NameToken.prisoner_id, NameToken.token).where(NameToken.prisoner_id.in_(prisoner_ids[i : i + CHUNK]))):
+            out.setdefault(pid, set()).add(tok)
+    return out

@@ -331,7 +331,9 @@ def _invalid(exc: ValidationError, message: str) -> ValidationFailed:
 
 
 def _form_page(request: Request, ctx: Ctx, exc: DomainError, form: str, number: str, values: dict):
-    """Show the refused form again on its own page, with every problem named; nothing is kept."""
+    """Show the refused form again on its own page, with every problem named; nothing is kept
+    (rolled back first, so the page shows the record as it stays)."""
+    ctx.session.rollback()
     p = service.get(ctx.session, number)
     context = {"form": form, "title": _(FORM_TITLES[form]), "n": p.prisoner_number, "person": p, "values": values,
                "bases": _basis_rows(legal_service.list_bases(ctx.session, p.prisoner_number), clock.today())}
@@ -376,7 +378,8 @@ def amend(request: Request, number: str, surname: str = Form(""), given_names: s
 
 
 def _basis_id(raw: str) -> int:
-    if not raw.strip().isdigit():
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         raise ValidationFailed(_("Choose the legal basis."), details=[{"row": None, "field": "basis_id", "message": _("Choose the legal basis.")}])
     return int(raw)
 

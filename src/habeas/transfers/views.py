@@ -71,7 +71,12 @@ def transfers_page(request: Request, code: str, status: str | None = None, ctx: 
     return render(request, "transfers/list.html", list_context(ctx.session, request, site, status))
 
 
-def _plan_refused(request: Request, ctx: Ctx, site, exc: DomainError, which: str, form: dict):
+async def _plan_refused(request: Request, ctx: Ctx, site, exc: DomainError, which: str, form: dict):
+    """The list page again with what was refused (its reads off the event loop)."""
+    return await run_in_threadpool(_plan_refused_page, request, ctx, site, exc, which, form)
+
+
+def _plan_refused_page(request: Request, ctx: Ctx, site, exc: DomainError, which: str, form: dict):
     ctx.session.rollback()
     context = list_context(ctx.session, request, site, None)
     context.update({"plan_error": exc.message, "details": _plain(exc.details), "which": which, "form": form})
@@ -97,18 +102,18 @@ async def plan_from_manifest(request: Request, code: str, ctx: Ctx = Depends(Pag
     if len(agency) > 200 or len(reason) > 1000:
         problems.append({"row": None, "field": "agency" if len(agency) > 200 else "reason", "message": _("Too long.")})
     if problems:
-        return _plan_refused(request, ctx, site, DomainError(_("The transfer was not planned."), details=problems, status=422), "manifest", kept)
+        return await _plan_refused(request, ctx, site, DomainError(_("The transfer was not planned."), details=problems, status=422), "manifest", kept)
     filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200] or "manifest.csv"
     limit = get_settings().max_upload_bytes
     data = await upload.read(limit + 1)
     if len(data) > limit:
         exc = DomainError(_("The file is larger than %(mb)s MB. Split the manifest into smaller files.") % {"mb": limit // 2**20}, status=413)
-        return _plan_refused(request, ctx, site, exc, "manifest", kept)
+        return await _plan_refused(request, ctx, site, exc, "manifest", kept)
     try:
         t = await run_in_threadpool(service.plan_transfer, ctx.session, ctx.actor, site.code, agency=agency, manifest=data,
                                     filename=filename, reason=reason)
     except DomainError as exc:
-        return _plan_refused(request, ctx, site, exc, "manifest", kept)
+        return await _plan_refused(request, ctx, site, exc, "manifest", kept)
     response = redirect(f"/sites/{site.code}/transfers/{t.id}", htmx=_htmx(request))
     return flash(response, request, _("Transfer %(id)s planned: the beds are reserved. Record the departure when the escort leaves.") % {"id": t.id})
 
@@ -132,11 +137,11 @@ async def plan_between_sites(request: Request, code: str, ctx: Ctx = Depends(Pag
     if len(numbers) > 20_000 or len(reason) > 1000:
         problems.append({"row": None, "field": "numbers" if len(numbers) > 20_000 else "reason", "message": _("Too long.")})
     if problems:
-        return _plan_refused(request, ctx, site, DomainError(_("The transfer was not planned."), details=problems, status=422), "sites", kept)
+        return await _plan_refused(request, ctx, site, DomainError(_("The transfer was not planned."), details=problems, status=422), "sites", kept)
     try:
         t = await run_in_threadpool(service.plan_transfer, ctx.session, ctx.actor, site.code, origin_code=origin, numbers=numbers, reason=reason)
     except DomainError as exc:
-        return _plan_refused(request, ctx, site, exc, "sites", kept)
+        return await _plan_refused(request, ctx, site, exc, "sites", kept)
     response = redirect(f"/sites/{site.code}/transfers/{t.id}", htmx=_htmx(request))
     return flash(response, request, _("Transfer %(id)s planned: the beds are reserved. Record the departure when the escort leaves.") % {"id": t.id})
 
@@ -149,7 +154,7 @@ def transfer_of_site(session, code: str, transfer_id: int):
     site = get_site(session, code)
     t = service.get_transfer(session, transfer_id)
     if site.id not in (t.origin_site_id, t.destination_site_id):
-        raise NotFound(f"no transfer {transfer_id}", code="unknown_transfer")
+        raise NotFound(_("No transfer %(id)s at this site.") % {"id": transfer_id}, code="unknown_transfer")
     return site, t
 
 
@@ -178,9 +183,14 @@ def transfer_page(request: Request, code: str, transfer_id: int, all: bool = Fal
     return render(request, "transfers/detail.html", detail_context(ctx.session, request, code, transfer_id, show_all=all))
 
 
-def refused_on_transfer(request: Request, ctx: Ctx, code: str, transfer_id: int, exc: DomainError, **extra):
-    """Show the transfer again with what was refused. What the refusal itself must keep (an alert
-    for an unexpected person, a missing one) is kept; anything else is rolled back."""
+async def refused_on_transfer(request: Request, ctx: Ctx, code: str, transfer_id: int, exc: DomainError, **extra):
+    """Show the transfer again with what was refused (its reads off the event loop)."""
+    return await run_in_threadpool(refused_page, request, ctx, code, transfer_id, exc, **extra)
+
+
+def refused_page(request: Request, ctx: Ctx, code: str, transfer_id: int, exc: DomainError, **extra):
+    """What the refusal itself must keep (an alert for an unexpected person, a missing one) is
+    kept; anything else is rolled back."""
     if not exc.persist:
         ctx.session.rollback()
     context = detail_context(ctx.session, request, code, transfer_id)
@@ -199,7 +209,7 @@ async def depart(request: Request, code: str, transfer_id: int, ctx: Ctx = Depen
     try:
         await run_in_threadpool(service.depart, ctx.session, ctx.actor, transfer_id)
     except DomainError as exc:
-        return refused_on_transfer(request, ctx, code, transfer_id, exc)
+        return await refused_on_transfer(request, ctx, code, transfer_id, exc)
     return flash(redirect(_back(code, transfer_id)), request, _("Departure recorded: everyone on the manifest is in transit."))
 
 
@@ -214,14 +224,14 @@ async def arrivals(request: Request, code: str, transfer_id: int, ctx: Ctx = Dep
     if not scans:
         exc = DomainError(_("Scan or type a prisoner number (or the sender's reference)."), status=422,
                           details=[{"row": None, "field": "scan", "message": _("Required.")}])
-        return refused_on_transfer(request, ctx, code, transfer_id, exc, scan_value=raw, scan_focus=True)
+        return await refused_on_transfer(request, ctx, code, transfer_id, exc, scan_value=raw, scan_focus=True)
     if len(scans) > 20_000:
         exc = DomainError(_("Too many scans at once."), status=422)
-        return refused_on_transfer(request, ctx, code, transfer_id, exc, scan_focus=True)
+        return await refused_on_transfer(request, ctx, code, transfer_id, exc, scan_focus=True)
     try:
         await run_in_threadpool(service.arrive, ctx.session, ctx.actor, transfer_id, scans)
     except DomainError as exc:
-        return refused_on_transfer(request, ctx, code, transfer_id, exc, scan_value=raw, scan_focus=True)
+        return await refused_on_transfer(request, ctx, code, transfer_id, exc, scan_value=raw, scan_focus=True)
     message = _("Checked in: %(who)s.") % {"who": ", ".join(scans[:20]) + (" …" if len(scans) > 20 else "")}
     return flash(redirect(_back(code, transfer_id, "", "?scan=1")), request, message)  # autofocus, not an anchor: the next scan
 
@@ -243,11 +253,11 @@ async def account(request: Request, code: str, transfer_id: int, ctx: Ctx = Depe
         problems.append({"row": None, "field": "reason", "message": _("Too long.")})
     if problems:
         exc = DomainError(_("Nobody was accounted for."), status=422, details=problems)
-        return refused_on_transfer(request, ctx, code, transfer_id, exc, form=kept, failed="account")
+        return await refused_on_transfer(request, ctx, code, transfer_id, exc, form=kept, failed="account")
     try:
         await run_in_threadpool(service.account, ctx.session, ctx.actor, transfer_id, person, outcome=outcome, reason=reason)
     except DomainError as exc:
-        return refused_on_transfer(request, ctx, code, transfer_id, exc, form=kept, failed="account")
+        return await refused_on_transfer(request, ctx, code, transfer_id, exc, form=kept, failed="account")
     return flash(redirect(_back(code, transfer_id)), request, _("%(person)s accounted for: %(outcome)s.") % {
         "person": person, "outcome": status_words()[outcome]})
 
@@ -258,7 +268,7 @@ async def close(request: Request, code: str, transfer_id: int, ctx: Ctx = Depend
     try:
         await run_in_threadpool(service.close, ctx.session, ctx.actor, transfer_id)
     except DomainError as exc:
-        return refused_on_transfer(request, ctx, code, transfer_id, exc, failed="close")
+        return await refused_on_transfer(request, ctx, code, transfer_id, exc, failed="close")
     return flash(redirect(_back(code, transfer_id)), request, _("Transfer %(id)s closed: everyone on it is accounted for.") % {"id": transfer_id})
 
 
@@ -270,9 +280,9 @@ async def cancel(request: Request, code: str, transfer_id: int, ctx: Ctx = Depen
     if not reason or len(reason) > 1000:
         exc = DomainError(_("Cancelling needs a reason."), status=422,
                           details=[{"row": None, "field": "reason", "message": _("Required.") if not reason else _("Too long.")}])
-        return refused_on_transfer(request, ctx, code, transfer_id, exc, form={"cancel_reason": reason}, failed="cancel")
+        return await refused_on_transfer(request, ctx, code, transfer_id, exc, form={"cancel_reason": reason}, failed="cancel")
     try:
         await run_in_threadpool(service.cancel, ctx.session, ctx.actor, transfer_id, reason)
     except DomainError as exc:
-        return refused_on_transfer(request, ctx, code, transfer_id, exc, form={"cancel_reason": reason}, failed="cancel")
+        return await refused_on_transfer(request, ctx, code, transfer_id, exc, form={"cancel_reason": reason}, failed="cancel")
     return flash(redirect(_back(code, transfer_id)), request, _("Transfer %(id)s cancelled: its reserved beds are free.") % {"id": transfer_id})
