@@ -233,8 +233,13 @@ def error_page(request: Request, exc: DomainError) -> Response:
         return RedirectResponse("/login?next=" + quote(target), status_code=303)
     details = exc.details if isinstance(exc.details, list) else []
     # no database here: the request's transaction is already over
-    return render(request, "error.html", {"error": exc, "details": details, "site_code": request.cookies.get(SITE_COOKIE)},
-                  status=exc.status)
+    response = render(request, "error.html", {"error": exc, "details": details, "site_code": request.cookies.get(SITE_COOKIE)},
+                      status=exc.status)
+    if request.headers.get("hx-request") == "true":
+        # an htmx request answered by the error page: it takes the place of the page's main area
+        # (habeas.js lets this one error answer be swapped in)
+        response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "outerHTML", "HX-Reselect": "#main", "X-Habeas-Error-Page": "1"})
+    return response
 
 
 def refuse(request: Request, ctx: Ctx, exc: DomainError, template: str, context: dict[str, Any] | None = None) -> HTMLResponse:

@@ -59,3 +59,11 @@ def test_an_inspector_reaches_no_write_action(page):
     for url in ("/sites/RC/intake", "/sites/RC/intake/manifest"):
         page.goto(url)
         expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
+
+
+def test_an_error_answer_to_htmx_replaces_the_main_area(page):
+    login(page, "viewer")
+    page.goto("/sites/RC")
+    page.evaluate("htmx.ajax('GET', '/sites/NOPE', {target: '#main'})")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+    expect(page.locator("main#main")).to_have_count(1)

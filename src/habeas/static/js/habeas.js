@@ -8,6 +8,19 @@
       window.location.assign(el.getAttribute("data-navigate") + encodeURIComponent(el.value));
     }
   });
+  // An error page sent to an htmx request (a refused upload, a page that is not allowed) replaces
+  // the main area, instead of nothing happening.
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var xhr = ev.detail.xhr;
+    if (xhr && xhr.getResponseHeader("X-Habeas-Error-Page") === "1") {
+      ev.detail.shouldSwap = true;
+      ev.detail.isError = false;
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var main = document.getElementById("main");
+    if (main && ev.detail.xhr && ev.detail.xhr.getResponseHeader("X-Habeas-Error-Page") === "1") { main.focus(); }
+  });
   // Move focus to the main content after an htmx swap into it (screen readers hear the change).
   document.addEventListener("htmx:afterSwap", function (ev) {
     var roots = [ev.detail.elt, ev.detail.target];
