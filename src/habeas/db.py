@@ -214,6 +214,14 @@ def as_date(value) -> date | None:
     return date.fromisoformat(value[:10])
 
 
+def date_param(session: Session):
+    """A converter for dates into :func:`fetch_all` parameters: ISO text on SQLite (how the column
+    stores them), the date itself elsewhere."""
+    if session.connection().dialect.name == "sqlite":
+        return date.isoformat
+    return lambda d: d
+
+
 def time_param(session: Session):
     """A converter for naive UTC datetimes into what :func:`bulk_insert` hands the driver:
     SQLite stores the ORM's text form (always with microseconds, so text order is time order)."""

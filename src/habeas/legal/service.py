@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
 from habeas.config import get_settings, project_root
-from habeas.db import as_date, fetch_all
+from habeas.db import as_date, date_param, fetch_all
 from habeas.intake.schemas import LegalBasisIn
 from habeas.kit import clock
 from habeas.kit.context import Actor
@@ -292,13 +292,6 @@ class DueItem:
     days: int | None  # days until due (negative: overdue)
 
 
-def _date_param(session: Session):
-    """Dates as :func:`fetch_all` parameters: ISO text on SQLite (how the column stores them)."""
-    if session.connection().dialect.name == "sqlite":
-        return date.isoformat
-    return lambda d: d
-
-
 def due_lists(session: Session, site_code: str, *, within_days: int = 14, on: date | None = None, include_due: bool = True) -> dict:
     """Computed from the data when asked: people held without a current legal basis, reviews and
     expiries due within ``within_days`` (and from each type's warning window), and reviews overdue.
@@ -311,7 +304,7 @@ def due_lists(session: Session, site_code: str, *, within_days: int = 14, on: da
     rules = jurisdiction()
     horizon = today + timedelta(days=max(within_days, max((r.warn_days for r in rules.legal_bases.values()), default=0)))
     # whole-site reads straight through the driver: thousands of rows, no per-row processing
-    day = _date_param(session)
+    day = date_param(session)
     held = "p.current_site_id = ? AND p.in_custody = ?"
     person = "p.id, p.prisoner_number, p.surname, p.given_names, p.current_location_id"
     without = fetch_all(session, f"SELECT {person}, p.basis_until FROM prisoners p WHERE {held} "
