@@ -32,7 +32,7 @@ from habeas.demo.service import build_demo
 from habeas.kit import clock
 from habeas.migrate import upgrade
 from habeas.models import Location, Movement, Prisoner
-from habeas.movements.ledger import OPEN_LEVEL, span_level
+from habeas.movements.ledger import span_level
 from habeas.movements.service import MoveRequest, move_many, occupants_at, where_was
 from habeas.sites import repository as sites_repo
 
@@ -129,13 +129,10 @@ def _history(sessions, start: datetime, days: int, reporter, engine_name: str) -
     slots = {p.id: timedelta(minutes=(i * 7) % 480) for i, p in enumerate(people)}
     progress = stage(reporter, f"{engine_name}: history days")
     total_rows = 0
-    with transaction(sessions) as session:
-        # the housing stays open since the demo end at each person's first exercise
-        first = [(day0 + slots[p.id], span_level(p.last_moved_at, day0 + slots[p.id]), p.last_movement_id) for p in people]
-        session.connection().execute(text("UPDATE location_stays SET end_at = :e, span_level = :l WHERE movement_id = :m AND end_at IS NULL"),
-                                     [{"e": e, "l": lv, "m": m} for e, lv, m in first])
     moves: list[tuple] = []
-    stays: list[tuple] = []
+    # the housing stays open since the demo end at each person's first exercise
+    stays: list[tuple] = [(p.last_movement_id, p.id, site_id, p.current_location_id, p.last_moved_at, day0 + slots[p.id],
+                           span_level(p.last_moved_at, day0 + slots[p.id])) for p in people]
     last: dict[int, tuple[int, datetime]] = {}
     for d in range(days):
         base = day0 + timedelta(days=d)
@@ -149,7 +146,8 @@ def _history(sessions, start: datetime, days: int, reporter, engine_name: str) -
             stays.append((next_id, p.id, site_id, ex_id, out, back, span_level(out, back)))
             moves.append((next_id + 1, p.id, p.current_episode_id, site_id, ex_id, p.current_location_id, "internal", "back from exercise",
                           None, None, None, False, back, back, "bench"))
-            stays.append((next_id + 1, p.id, site_id, p.current_location_id, back, nxt, span_level(back, nxt) if nxt else OPEN_LEVEL))
+            if nxt:  # the last one is still open: the person's current location
+                stays.append((next_id + 1, p.id, site_id, p.current_location_id, back, nxt, span_level(back, nxt)))
             last[p.id] = (next_id + 1, back)
             next_id += 2
         if len(moves) >= CHUNK or d + 1 == days:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from contextlib import contextmanager
 from pathlib import Path
@@ -203,6 +203,21 @@ def fetch_all(session: Session, sql: str, params: tuple = ()) -> list[tuple]:
         return cur.fetchall()
     finally:
         cur.close()
+
+
+def in_chunks(values: Iterable, size: int = 900) -> Iterator[tuple]:
+    """``values`` as tuples of at most ``size``: parameters of ``IN (...)`` lists that stay
+    within every engine's limit on bound parameters."""
+    values = tuple(values)
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def as_time(value) -> datetime | None:
+    """A naive UTC datetime from :func:`fetch_all` on any engine (a datetime, or SQLite's text)."""
+    if value is None or type(value) is datetime:
+        return value
+    return datetime.fromisoformat(value)
 
 
 def as_date(value) -> date | None:

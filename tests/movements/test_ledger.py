@@ -12,7 +12,7 @@ from habeas.kit import clock
 from habeas.kit.errors import Conflict, NotFound, ValidationFailed
 from habeas.models import AuditEvent, LocationStay, Movement, Prisoner
 from habeas.movements import service
-from habeas.movements.ledger import OPEN_LEVEL, span_level
+from habeas.movements.ledger import span_level
 from habeas.movements.service import MoveRequest, move_many
 
 from tests import factories as f
@@ -34,7 +34,6 @@ def at(minutes: int) -> datetime:
 
 def test_span_levels_bound_the_stay_length():
     start = datetime(2026, 1, 1)
-    assert span_level(start, None) == OPEN_LEVEL
     assert span_level(start, start) == 0
     for seconds in (1, 2, 4, 5, 16, 17, 3600, 86_400 * 365 * 30):
         level = span_level(start, start + timedelta(seconds=seconds))
@@ -57,8 +56,11 @@ def test_move_updates_current_location_and_keeps_the_ledger(sessions, ops):
         batch = s.execute(select(AuditEvent).where(AuditEvent.action == "movement.batch")).scalar_one()
         assert batch.entity_id == "OPS" and batch.after["count"] == 6
         assert [r[1] for r in batch.after["rows"]].count(p.prisoner_number) == 1
-        open_stays = s.execute(select(LocationStay).where(LocationStay.prisoner_id == ids[0], LocationStay.end_at.is_(None))).scalars().all()
-        assert [st.location_id for st in open_stays] == [ex]
+        # the stay in the cell ended with this movement; the one in the yard is open: the current location
+        stays = s.execute(select(LocationStay).where(LocationStay.prisoner_id == ids[0]).order_by(LocationStay.start_at)).scalars().all()
+        cell = f.loc_id(s, site, "P1-L1-C1")
+        assert [(st.location_id, st.end_at) for st in stays][-1] == (cell, clock.db_time(at(60)))
+        assert ex not in [st.location_id for st in stays]
 
 
 @pytest.mark.parametrize("change, message", [

@@ -1,7 +1,8 @@
 """The movement ledger: every change of a person's location. Append-only.
 
-``location_stays`` is an index derived from the ledger (who was where, from when until when),
-kept in the same transaction as the movements and rebuildable from them at any time."""
+``location_stays`` is an index derived from the ledger (who was where, from when until when, for
+every stay that has ended), kept in the same transaction as the movements and rebuildable from
+them at any time."""
 
 from __future__ import annotations
 
@@ -43,20 +44,24 @@ class Movement(Base):
 
 
 class LocationStay(Base):
-    """One person's time in one location: [start_at, end_at), end_at NULL while still there.
+    """One person's finished time in one location: [start_at, end_at). The stay still open is
+    the person's current location (``prisoners.current_location_id`` since ``last_moved_at``).
 
-    span_level buckets the stay's length (4**level seconds at most; OPEN_LEVEL while open), so
-    "who was in L at T" is a handful of index range scans whatever the history's size."""
+    span_level buckets the stay's length (4**level seconds at most), so "who was in L at T" is a
+    handful of index range scans whatever the history's size."""
 
     __tablename__ = "location_stays"
     __table_args__ = (
         Index("ix_location_stays_lookup", "location_id", "span_level", "start_at"),
     )
 
-    movement_id: Mapped[int] = mapped_column(BigId, ForeignKey("movements.id"), primary_key=True, autoincrement=False)
-    prisoner_id: Mapped[int] = mapped_column(BigId, ForeignKey("prisoners.id"))
-    site_id: Mapped[int] = mapped_column(BigId, ForeignKey("sites.id"))
-    location_id: Mapped[int] = mapped_column(BigId, ForeignKey("locations.id"))
+    # No foreign keys: a stay is copied from its opening movement (INSERT ... SELECT FROM
+    # movements), whose own keys were checked when the ledger took it; checking them again on
+    # every stay would only slow the ledger's writes.
+    movement_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    prisoner_id: Mapped[int] = mapped_column(BigId)
+    site_id: Mapped[int] = mapped_column(BigId)
+    location_id: Mapped[int] = mapped_column(BigId)
     start_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    end_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    end_at: Mapped[datetime] = mapped_column(UtcDateTime)
     span_level: Mapped[int] = mapped_column(Integer)

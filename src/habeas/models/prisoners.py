@@ -16,7 +16,7 @@ class Prisoner(Base):
         UniqueConstraint("nationality", "national_id"),
         Index("ix_prisoners_sort", "surname_norm", "given_names_norm", "id"),
         Index("ix_prisoners_dob", "date_of_birth"),
-        Index("ix_prisoners_location", "current_location_id"),
+        Index("ix_prisoners_location", "current_location_id", "in_custody"),
         Index("ix_prisoners_site", "current_site_id", "in_custody"),
         Index("ix_prisoners_cell", "cell_id"),
         Index("ix_prisoners_basis", "current_site_id", "basis_until"),

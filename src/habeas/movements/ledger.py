@@ -7,10 +7,13 @@ of their last movement in that order. A movement dated before the person's last 
 correction) is inserted in its place: the person's stays and current state are then rebuilt
 from the ledger.
 
-Stays: each movement into a location opens a stay [moved_at, next movement's moved_at). The
-stay's length is bucketed into ``span_level`` (a stay of level k lasts at most 4**k seconds),
-so "who was in L at T" needs, per level, only the stays that started within 4**k seconds
-before T: a bounded range scan of an ordinary B-tree index, on SQLite and PostgreSQL alike."""
+Stays: each movement into a location opens a stay [moved_at, next movement's moved_at). A stay
+still open is the person's current location (``prisoners.current_location_id`` since
+``last_moved_at``); the next movement closes it into ``location_stays``, one row written and
+nothing updated. A closed stay's length is bucketed into ``span_level`` (a stay of level k lasts
+at most 4**k seconds), so "who was in L at T" needs, per level, only the stays that started
+within 4**k seconds before T: a bounded range scan of an ordinary B-tree index, on SQLite and
+PostgreSQL alike, plus the people in L now who arrived by T."""
 
 from __future__ import annotations
 
@@ -22,11 +25,10 @@ from sqlalchemy import bindparam, delete, select, union_all, update
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
-from habeas.db import bulk_insert, bulk_update, reserve_ids, time_param
+from habeas.db import bulk_insert, bulk_update, fetch_all, in_chunks, reserve_ids, time_param
 from habeas.kit.context import Actor
 from habeas.models import Location, LocationStay, Movement, Prisoner, Site
 
-OPEN_LEVEL = 99
 MAX_LEVEL = 17  # 4**17 s is about 545 years: longer than any stay
 LEVEL_SECONDS = [4**k for k in range(MAX_LEVEL + 1)]
 
@@ -34,24 +36,23 @@ MOVEMENT_COLUMNS = (("id", "bigint"), ("prisoner_id", "bigint"), ("episode_id", 
                     ("from_location_id", "bigint"), ("to_location_id", "bigint"), ("kind", "text"), ("reason", "text"),
                     ("escort", "text"), ("destination", "text"), ("corrects_id", "bigint"), ("correction", "boolean"),
                     ("moved_at", "timestamp"), ("recorded_at", "timestamp"), ("recorded_by", "text"))
-STAY_COLUMNS = (("movement_id", "bigint"), ("prisoner_id", "bigint"), ("site_id", "bigint"), ("location_id", "bigint"),
-                ("start_at", "timestamp"), ("end_at", "timestamp"), ("span_level", "integer"))
-PERSON_COLUMNS = (("current_location_id", "bigint"), ("away", "text"), ("cell_id", "bigint"), ("last_movement_id", "bigint"),
-                  ("last_moved_at", "timestamp"), ("updated_at", "timestamp"))
+PERSON_COLUMNS = (("current_location_id", "bigint"), ("away", "text"), ("last_movement_id", "bigint"), ("last_moved_at", "timestamp"),
+                  ("updated_at", "timestamp"), ("cell_id", "bigint"))
 
 _stays = LocationStay.__table__
 _moves = Movement.__table__
 _people = Prisoner.__table__
 
 
-def span_level(start: datetime, end: datetime | None) -> int:
-    if end is None:
-        return OPEN_LEVEL
+def span_level(start: datetime, end: datetime) -> int:
     seconds = (end - start).total_seconds()
     for k, limit in enumerate(LEVEL_SECONDS):
         if seconds <= limit:
             return k
     return MAX_LEVEL
+
+
+NOT_READ = object()
 
 
 @dataclass(slots=True)
@@ -73,6 +74,8 @@ class Entry:
     correction: bool = False
     away: str | None = None  # the person's state outside the site after this movement
     cell_id: int | None = None  # the person's housing cell after this movement
+    # and before it, when the caller read it: the cell is then written only if it changes
+    from_cell_id: int | None | object = NOT_READ
     # The person's latest movement before this one (from the prisoner row).
     last_movement_id: int | None = None
     last_moved_at: datetime | None = None
@@ -94,13 +97,14 @@ def append(session: Session, actor: Actor, entries: Sequence[Entry], *, now: dat
     in_order = [(e, mid) for e, mid in zip(entries, ids, strict=True) if e.last_moved_at is None or e.moved_at >= e.last_moved_at]
     late = [e for e in entries if not (e.last_moved_at is None or e.moved_at >= e.last_moved_at)]
 
-    bulk_update(session, "location_stays", ("movement_id", "bigint"), (("end_at", "timestamp"), ("span_level", "integer")),
-                [(t(e.moved_at), span_level(e.last_moved_at, e.moved_at), e.last_movement_id) for e, _ in in_order if e.last_movement_id is not None],
-                where="location_stays.end_at IS NULL")
-    bulk_insert(session, "location_stays", STAY_COLUMNS,
-                [(mid, e.prisoner_id, e.site_id, e.to_location_id, t(e.moved_at), None, OPEN_LEVEL) for e, mid in in_order if e.to_location_id is not None])
+    _close_stays(session, [(e.last_movement_id, t(e.moved_at), span_level(e.last_moved_at, e.moved_at))
+                           for e, _ in in_order if e.last_movement_id is not None])
+    # The housing cell is written only where it changes (most movements leave it as it is), so
+    # its index is left alone for everyone else.
     bulk_update(session, "prisoners", ("id", "bigint"), PERSON_COLUMNS,
-                [(e.to_location_id, e.away, e.cell_id, mid, t(e.moved_at), at_now, e.prisoner_id) for e, mid in in_order])
+                [(e.to_location_id, e.away, mid, t(e.moved_at), at_now, e.cell_id, e.prisoner_id) for e, mid in in_order if e.cell_id != e.from_cell_id])
+    bulk_update(session, "prisoners", ("id", "bigint"), PERSON_COLUMNS[:-1],
+                [(e.to_location_id, e.away, mid, t(e.moved_at), at_now, e.prisoner_id) for e, mid in in_order if e.cell_id == e.from_cell_id])
     for e in late:
         rebuild_person(session, e.prisoner_id, now=now)
 
@@ -111,6 +115,25 @@ def append(session: Session, actor: Actor, entries: Sequence[Entry], *, now: dat
         _audit(session, actor, entries, ids, codes)
     _expire_people(session, {e.prisoner_id for e in entries})
     return ids
+
+
+def _close_stays(session: Session, rows: list[tuple]) -> None:
+    """End the stays opened by movements (id, end, span level): each is written from its opening
+    movement in the ledger, so a stay is always where that movement put the person. A movement
+    that left the site opened no stay."""
+    if not rows:
+        return
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("INSERT INTO location_stays (movement_id, prisoner_id, site_id, location_id, start_at, end_at, span_level) "
+                             "SELECT id, prisoner_id, site_id, to_location_id, moved_at, ?, ? FROM movements WHERE id = ? AND to_location_id IS NOT NULL",
+                             [(end, level, mid) for mid, end, level in rows])
+        return
+    conn.exec_driver_sql("INSERT INTO location_stays (movement_id, prisoner_id, site_id, location_id, start_at, end_at, span_level) "
+                         "SELECT m.id, m.prisoner_id, m.site_id, m.to_location_id, m.moved_at, v.end_at, v.span_level "
+                         "FROM unnest(%s::bigint[], %s::timestamp[], %s::integer[]) AS v(id, end_at, span_level) "
+                         "JOIN movements m ON m.id = v.id WHERE m.to_location_id IS NOT NULL",
+                         tuple(list(col) for col in zip(*rows, strict=True)))
 
 
 def _expire_people(session: Session, ids: set[int]) -> None:
@@ -138,14 +161,13 @@ def _audit(session: Session, actor: Actor, entries: Sequence[Entry], ids: list[i
         return
     site = session.get(Site, entries[0].site_id)
     record(session, actor, "movement.batch", "site", site.code if site else entries[0].site_id,
-           after={"count": len(rows), "columns": list(AUDIT_COLUMNS), "rows": rows})
+           after={"count": len(rows), "columns": list(AUDIT_COLUMNS), "rows": rows}, native=True)
 
 
 def location_codes(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    ids = list(ids)
     out: dict[int, str] = {}
-    for i in range(0, len(ids), 900):
-        out.update(session.execute(select(Location.id, Location.code).where(Location.id.in_(ids[i : i + 900]))).all())
+    for chunk in in_chunks(ids):
+        out.update(fetch_all(session, f"SELECT id, code FROM locations WHERE id IN ({','.join('?' * len(chunk))})", chunk))
     return out
 
 
@@ -159,10 +181,10 @@ def rebuild_person(session: Session, prisoner_id: int, *, now: datetime) -> None
         .where(_moves.c.prisoner_id == prisoner_id).order_by(_moves.c.moved_at, _moves.c.id)).all()
     conn.execute(delete(_stays).where(_stays.c.movement_id.in_([m.id for m in moves])))
     stays = []
-    for i, m in enumerate(moves):
+    for i, m in enumerate(moves[:-1]):  # the last movement's stay is still open: the current location
         if m.to_location_id is None:
             continue
-        end = moves[i + 1].moved_at if i + 1 < len(moves) else None
+        end = moves[i + 1].moved_at
         stays.append({"movement_id": m.id, "prisoner_id": prisoner_id, "site_id": m.site_id, "location_id": m.to_location_id,
                       "start_at": m.moved_at, "end_at": end, "span_level": span_level(m.moved_at, end)})
     if stays:
@@ -201,7 +223,10 @@ def _stays_at_statement():
     cols = (_stays.c.prisoner_id, _stays.c.location_id, _stays.c.start_at, _stays.c.movement_id)
     loc = _stays.c.location_id.in_(bindparam("ids", expanding=True))
     at = bindparam("at")
-    parts = [select(*cols).where(loc, _stays.c.span_level == OPEN_LEVEL, _stays.c.start_at <= at)]
+    # stays still open: the people there now, since their last movement
+    parts = [select(_people.c.id.label("prisoner_id"), _people.c.current_location_id.label("location_id"),
+                    _people.c.last_moved_at.label("start_at"), _people.c.last_movement_id.label("movement_id"))
+             .where(_people.c.current_location_id.in_(bindparam("ids", expanding=True)), _people.c.last_moved_at <= at)]
     for k in range(len(LEVEL_SECONDS)):
         parts.append(select(*cols).where(loc, _stays.c.span_level == k, _stays.c.start_at >= bindparam(f"lo{k}"),
                                          _stays.c.start_at <= at, _stays.c.end_at > at))

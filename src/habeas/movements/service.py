@@ -67,6 +67,7 @@ def move_many(session: Session, actor: Actor, site_id: int, moves: list[MoveRequ
     issues = IssueList()
     closed = sites_repo.closed_at_site(session, site_id)
     entries: list[ledger.Entry] = []
+    times: dict[datetime, datetime] = {}  # a batch mostly shares one instant: converted once
     for i, m in enumerate(moves):
         p = people.get(m.prisoner_id)
         if p is None or not p.in_custody or p.current_site_id != site_id:
@@ -101,7 +102,12 @@ def move_many(session: Session, actor: Actor, site_id: int, moves: list[MoveRequ
                 issues.add(f"{p.prisoner_number} is out of the site ({p.away}): record their return first", field="kind", row=i)
             if m.kind == "internal" and m.to_location_id == p.current_location_id:
                 issues.add(f"{p.prisoner_number} is already there", field="to_location", row=i)
-        at = clock.db_time(m.moved_at) if m.moved_at else now_db
+        if m.moved_at is None:
+            at = now_db
+        else:
+            at = times.get(m.moved_at)
+            if at is None:
+                at = times[m.moved_at] = clock.db_time(m.moved_at)
         if at > now_db + FUTURE_TOLERANCE:
             issues.add(f"moved_at {at:%Y-%m-%d %H:%M} is in the future", field="moved_at", row=i)
         last = p.last_moved_at
@@ -117,6 +123,7 @@ def move_many(session: Session, actor: Actor, site_id: int, moves: list[MoveRequ
             corrects_id=m.corrects_id, correction=m.correction,
             away=ledger.away_after(m.kind, m.to_location_id if m.kind in INSIDE_KINDS else None),
             cell_id=m.to_location_id if m.kind in INSIDE_KINDS and m.to_location_id in locs and locs[m.to_location_id].type == "cell" else p.cell_id,
+            from_cell_id=p.cell_id,
             last_movement_id=p.last_movement_id, last_moved_at=p.last_moved_at,
         ))
     _check_corrected(session, issues, moves)
@@ -364,7 +371,8 @@ def transfer_out(session: Session, actor: Actor, prisoner_ids: list[int], *, to:
                                    details=[{"row": None, "field": "at", "message": "too early"}])
         entries.append(ledger.Entry(prisoner_id=pid, prisoner_number=p.prisoner_number, episode_id=p.current_episode_id, site_id=p.current_site_id,
                                     from_location_id=p.current_location_id, to_location_id=None, kind="transfer_out", reason=to, moved_at=when,
-                                    destination=to, away="transit", cell_id=None, last_movement_id=p.last_movement_id, last_moved_at=p.last_moved_at))
+                                    destination=to, away="transit", cell_id=None, from_cell_id=p.cell_id, last_movement_id=p.last_movement_id,
+                                    last_moved_at=p.last_moved_at))
     return ledger.append(session, actor, entries, now=now_db)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from habeas.db import fetch_all, in_chunks
 from habeas.models import Location, Prisoner, Site
 
 
@@ -39,13 +40,10 @@ def occupancy(session: Session, site_id: int) -> dict[int, int]:
 
 def occupancy_of(session: Session, location_ids) -> dict[int, int]:
     """People in custody now in each of ``location_ids`` (index seeks, not a scan of the site)."""
-    ids = list(location_ids)
     out: dict[int, int] = {}
-    for i in range(0, len(ids), 900):
-        out.update(session.execute(
-            select(Prisoner.current_location_id, func.count())
-            .where(Prisoner.current_location_id.in_(ids[i : i + 900]), Prisoner.in_custody.is_(True))
-            .group_by(Prisoner.current_location_id)).all())
+    for chunk in in_chunks(location_ids):
+        out.update(fetch_all(session, f"SELECT current_location_id, count(*) FROM prisoners WHERE current_location_id IN ({','.join('?' * len(chunk))}) "
+                                      "AND in_custody = ? GROUP BY current_location_id", (*chunk, True)))
     return out
 
 
