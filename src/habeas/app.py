@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from habeas import __version__
-from habeas.db import make_engine, make_sessionmaker, ping
+from habeas.db import Checkpointer, make_engine, make_sessionmaker, ping
 from habeas.kit import i18n
 from habeas.kit.context import new_request_id, set_request_id
 from habeas.kit.pages import LANG_COOKIE, TEMPLATES
@@ -30,7 +30,13 @@ async def _lifespan(app: FastAPI):
     # for tens of milliseconds to walk it all again.
     gc.collect()
     gc.freeze()
-    yield
+    engine = app.state.engine
+    checkpointer = Checkpointer(engine).start() if Checkpointer.wanted(engine) else None
+    try:
+        yield
+    finally:
+        if checkpointer is not None:
+            checkpointer.stop()
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
