@@ -17,6 +17,7 @@ PostgreSQL alike, plus the people in L now who arrived by T."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,11 +46,8 @@ _people = Prisoner.__table__
 
 
 def span_level(start: datetime, end: datetime) -> int:
-    seconds = (end - start).total_seconds()
-    for k, limit in enumerate(LEVEL_SECONDS):
-        if seconds <= limit:
-            return k
-    return MAX_LEVEL
+    """The smallest k with 4**k seconds at least the stay's length (MAX_LEVEL at most)."""
+    return min(bisect_left(LEVEL_SECONDS, (end - start).total_seconds()), MAX_LEVEL)
 
 
 NOT_READ = object()
@@ -90,21 +88,27 @@ def append(session: Session, actor: Actor, entries: Sequence[Entry], *, now: dat
     ids = reserve_ids(session, _moves, len(entries))
     t = time_param(session)
     at_now = t(now)
-    bulk_insert(session, "movements", MOVEMENT_COLUMNS,
-                [(mid, e.prisoner_id, e.episode_id, e.site_id, e.from_location_id, e.to_location_id, e.kind, e.reason, e.escort,
-                  e.destination, e.corrects_id, e.correction, t(e.moved_at), at_now, actor.username) for e, mid in zip(entries, ids, strict=True)])
-
-    in_order = [(e, mid) for e, mid in zip(entries, ids, strict=True) if e.last_moved_at is None or e.moved_at >= e.last_moved_at]
-    late = [e for e in entries if not (e.last_moved_at is None or e.moved_at >= e.last_moved_at)]
-
-    _close_stays(session, [(e.last_movement_id, t(e.moved_at), span_level(e.last_moved_at, e.moved_at))
-                           for e, _ in in_order if e.last_movement_id is not None])
-    # The housing cell is written only where it changes (most movements leave it as it is), so
-    # its index is left alone for everyone else.
-    bulk_update(session, "prisoners", ("id", "bigint"), PERSON_COLUMNS,
-                [(e.to_location_id, e.away, mid, t(e.moved_at), at_now, e.cell_id, e.prisoner_id) for e, mid in in_order if e.cell_id != e.from_cell_id])
-    bulk_update(session, "prisoners", ("id", "bigint"), PERSON_COLUMNS[:-1],
-                [(e.to_location_id, e.away, mid, t(e.moved_at), at_now, e.prisoner_id) for e, mid in in_order if e.cell_id == e.from_cell_id])
+    user = actor.username
+    moves, stays, moved, rehoused, late = [], [], [], [], []
+    for e, mid in zip(entries, ids, strict=True):
+        when = t(e.moved_at)
+        moves.append((mid, e.prisoner_id, e.episode_id, e.site_id, e.from_location_id, e.to_location_id, e.kind, e.reason, e.escort,
+                      e.destination, e.corrects_id, e.correction, when, at_now, user))
+        if e.last_moved_at is not None and e.moved_at < e.last_moved_at:
+            late.append(e)  # dated before the person's last movement: their history is rebuilt below
+            continue
+        if e.last_movement_id is not None:
+            stays.append((e.last_movement_id, when, span_level(e.last_moved_at, e.moved_at)))
+        # The housing cell is written only where it changes (most movements leave it as it is),
+        # so its index is left alone for everyone else.
+        if e.cell_id != e.from_cell_id:
+            rehoused.append((e.to_location_id, e.away, mid, when, at_now, e.cell_id, e.prisoner_id))
+        else:
+            moved.append((e.to_location_id, e.away, mid, when, at_now, e.prisoner_id))
+    bulk_insert(session, "movements", MOVEMENT_COLUMNS, moves)
+    _close_stays(session, stays)
+    bulk_update(session, "prisoners", ("id", "bigint"), PERSON_COLUMNS, rehoused)
+    bulk_update(session, "prisoners", ("id", "bigint"), PERSON_COLUMNS[:-1], moved)
     for e in late:
         rebuild_person(session, e.prisoner_id, now=now)
 

@@ -78,8 +78,9 @@ def move_many(session: Session, actor: Actor, site_id: int, moves: list[MoveRequ
         if m.kind not in KINDS:
             issues.add(f"kind must be one of {', '.join(KINDS)}, not {m.kind!r}", field="kind", row=i)
             continue
-        if m.kind in INSIDE_KINDS:
-            loc = locs.get(m.to_location_id) if m.to_location_id is not None else None
+        inside = m.kind in INSIDE_KINDS
+        loc = locs.get(m.to_location_id) if inside and m.to_location_id is not None else None
+        if inside:
             if loc is None or loc.site_id != site_id or not loc.active:
                 issues.add("no such active location at this site", field="to_location", row=i)
             elif loc.type not in PLACE_TYPES:
@@ -98,7 +99,7 @@ def move_many(session: Session, actor: Actor, site_id: int, moves: list[MoveRequ
         if not m.correction:
             if m.kind == "return" and p.away is None:
                 issues.add(f"{p.prisoner_number} is inside the site: a return needs someone out at court or hospital", field="kind", row=i)
-            if m.kind in ("internal",) + OUT_KINDS and p.away is not None:
+            if m.kind != "return" and p.away is not None:
                 issues.add(f"{p.prisoner_number} is out of the site ({p.away}): record their return first", field="kind", row=i)
             if m.kind == "internal" and m.to_location_id == p.current_location_id:
                 issues.add(f"{p.prisoner_number} is already there", field="to_location", row=i)
@@ -116,14 +117,13 @@ def move_many(session: Session, actor: Actor, site_id: int, moves: list[MoveRequ
                        "record it as a correction, with the reason", field="moved_at", row=i)
         if m.corrects_id is not None and not m.correction:
             issues.add("naming the movement corrected makes this a correction: set correction", field="corrects", row=i)
+        to = m.to_location_id if inside else None
         entries.append(ledger.Entry(
             prisoner_id=p.id, prisoner_number=p.prisoner_number, episode_id=p.current_episode_id, site_id=site_id,
-            from_location_id=p.current_location_id, to_location_id=m.to_location_id if m.kind in INSIDE_KINDS else None,
+            from_location_id=p.current_location_id, to_location_id=to,
             kind=m.kind, reason=(m.reason or "").strip(), moved_at=at, escort=m.escort, destination=m.destination,
-            corrects_id=m.corrects_id, correction=m.correction,
-            away=ledger.away_after(m.kind, m.to_location_id if m.kind in INSIDE_KINDS else None),
-            cell_id=m.to_location_id if m.kind in INSIDE_KINDS and m.to_location_id in locs and locs[m.to_location_id].type == "cell" else p.cell_id,
-            from_cell_id=p.cell_id,
+            corrects_id=m.corrects_id, correction=m.correction, away=ledger.away_after(m.kind, to),
+            cell_id=to if loc is not None and loc.type == "cell" else p.cell_id, from_cell_id=p.cell_id,
             last_movement_id=p.last_movement_id, last_moved_at=p.last_moved_at,
         ))
     _check_corrected(session, issues, moves)
