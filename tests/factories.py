@@ -116,6 +116,17 @@ def ops_site(session, *, people: int = 0, housed: bool = True, actor: Actor = AC
     return site, booked
 
 
+def booked_ops_site(sessions, *, at, people: int) -> tuple:
+    """A committed OPS site with ``people`` booked and housed at ``at`` (the clock is left there):
+    (site, their prisoner ids)."""
+    from habeas.kit import clock
+
+    clock.freeze(at)
+    with sessions.begin() as s:
+        site, booked = ops_site(s, people=people)
+    return site, [b.prisoner_id for b in booked]
+
+
 def loc_id(session, site, code: str) -> int:
     from habeas.sites import repository
 

@@ -22,10 +22,7 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 @pytest.fixture
 def ops(sessions):
-    clock.freeze(T0)
-    with sessions.begin() as s:
-        site, booked = f.ops_site(s, people=6)
-    return site, [b.prisoner_id for b in booked]
+    return f.booked_ops_site(sessions, at=T0, people=6)
 
 
 def at(minutes: int) -> datetime:

@@ -37,10 +37,7 @@ step = st.tuples(
 
 @pytest.fixture
 def ops(sessions):
-    clock.freeze(T0)
-    with sessions.begin() as s:
-        site, booked = f.ops_site(s, people=6)
-    return site, [b.prisoner_id for b in booked]
+    return f.booked_ops_site(sessions, at=T0, people=6)
 
 
 def ledger_location(moves: list[Movement], at: datetime) -> int | None:

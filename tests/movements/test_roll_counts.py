@@ -28,10 +28,7 @@ def at(minutes: int) -> datetime:
 
 @pytest.fixture
 def ops(sessions):
-    clock.freeze(T0 - timedelta(days=1))
-    with sessions.begin() as s:
-        site, booked = f.ops_site(s, people=12)
-    return site, [b.prisoner_id for b in booked]
+    return f.booked_ops_site(sessions, at=T0 - timedelta(days=1), people=12)
 
 
 def test_roll_reconciles_the_day(sessions, ops):
