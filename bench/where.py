@@ -168,12 +168,15 @@ def _history(sessions, start: datetime, days: int, reporter, engine_name: str) -
         else:
             session.connection().execute(text("ANALYZE"))
         total = session.execute(select(func.count()).select_from(Movement)).scalar_one()
+    # What an operator does after a bulk load, and what autovacuum and the server's own
+    # checkpoint would otherwise do in the middle of the measured queries.
+    engine = sessions.kw["bind"]
     if postgres:
-        # What an operator does after a bulk load, and what autovacuum and the server's own
-        # checkpoint would otherwise do in the middle of the measured queries.
-        with sessions.kw["bind"].connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM (ANALYZE)")
             conn.exec_driver_sql("CHECKPOINT")
+    elif Checkpointer.wanted(engine):
+        Checkpointer(engine).checkpoint(mode="TRUNCATE")
     return total
 
 

@@ -114,11 +114,15 @@ class Checkpointer:
         _checkpointed.discard(self.engine)
         self.checkpoint()
 
-    def checkpoint(self) -> tuple[int, int, int]:
-        """One PASSIVE checkpoint: (busy, frames in the log, frames copied back)."""
+    def checkpoint(self, mode: str = "PASSIVE") -> tuple[int, int, int]:
+        """One checkpoint: (busy, frames in the log, frames copied back). PASSIVE copies what it
+        can without waiting; TRUNCATE waits for the writer and readers, copies everything and
+        empties the log (after a bulk load)."""
+        if mode not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"):
+            raise ValueError(f"no checkpoint mode {mode!r}")
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         try:
-            return conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            return conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         finally:
             conn.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -81,5 +82,22 @@ def test_the_server_runs_one_while_it_serves(tmp_path):
             assert client.get("/healthz").status_code == 200
             assert _autocheckpoint(engine) == AUTOCHECKPOINT_BEHIND
         assert _autocheckpoint(engine) == AUTOCHECKPOINT_PAGES
+    finally:
+        engine.dispose()
+
+
+def test_a_truncating_checkpoint_empties_the_log(tmp_path):
+    path = tmp_path / "t.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        checkpointer = Checkpointer(engine, every=3600).start()
+        _write_pages(engine, 500)
+        wal = path.with_name("t.db-wal")
+        assert wal.stat().st_size > 0
+        busy, log, copied = checkpointer.checkpoint(mode="TRUNCATE")
+        assert busy == 0 and log == copied and wal.stat().st_size == 0
+        with pytest.raises(ValueError, match="no checkpoint mode"):
+            checkpointer.checkpoint(mode="VACUUM; DROP TABLE filler")
+        checkpointer.stop()
     finally:
         engine.dispose()
