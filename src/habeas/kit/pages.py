@@ -102,15 +102,27 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-async def check_csrf(request: Request) -> None:
-    """Refuse a state-changing request that does not carry this browser's CSRF token (an upload
-    declared larger than the limit is refused before its body is read)."""
+async def receive_body(request: Request) -> None:
+    """Read a state-changing request's whole body before the database is touched (an upload
+    declared larger than the limit is refused unread).
+
+    Every transaction holds SQLite's write lock from its first statement, and signing the browser
+    in is a statement: a body still on its way (or a request the browser abandoned half sent)
+    would otherwise keep every other request waiting. Pages post forms: the parsed form is kept
+    for the view's ``request.form()``."""
     if request.method in SAFE_METHODS:
         return
     declared = request.headers.get("content-length")
     limit = get_settings().max_upload_bytes
     if declared and declared.isdigit() and int(declared) > limit:
         raise TooLarge(i18n.gettext("The file is larger than the limit of %(limit)s bytes.") % {"limit": limit})
+    await request.form()
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a state-changing request that does not carry this browser's CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
     sent = request.headers.get("x-csrf-token")
     if not sent:
         form = await request.form()
@@ -129,6 +141,7 @@ class Page(Require):
     async def __call__(self, request: Request) -> Ctx:  # type: ignore[override]
         # the view (run after this, in a worker thread) writes in the user's language
         i18n.set_language(getattr(request.state, "lang", i18n.DEFAULT_LANGUAGE))
+        await receive_body(request)
         who = await run_in_threadpool(signed_in, request)
         if who is None:
             raise LoginRequired(i18n.gettext("Please sign in."))
@@ -147,6 +160,7 @@ class AnonymousForm(Public):
     double submit of the pre-session cookie, or the session's token when signed in."""
 
     async def __call__(self, request: Request):  # type: ignore[override]
+        await receive_body(request)
         await run_in_threadpool(signed_in, request)
         await check_csrf(request)
         return db_session(request)
