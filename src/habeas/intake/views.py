@@ -326,6 +326,14 @@ def _form_page(request: Request, site, typed: Typed, problems: Problems | None =
     return render(request, "intake/booking.html" if show is None else "intake/_booking_errors.html", ctx, status=status)
 
 
+def _after_rollback(session, build, *args, **kwargs):
+    """Roll back, then build the answer, on a worker thread: a rollback expires what was loaded
+    (the site), and reading it again starts a transaction, which may wait for SQLite's write lock;
+    on the event loop that wait would stall the very requests holding the lock."""
+    session.rollback()
+    return build(*args, **kwargs)
+
+
 # --- routes: one person -----------------------------------------------------------------------
 
 @router.get("/sites/{code}/intake")
@@ -342,9 +350,8 @@ async def validate(request: Request, code: str, ctx: Ctx = Depends(Page(WRITE)))
     site = await run_in_threadpool(get_site, ctx.session, code)
     typed = Typed(form)
     _booking, problems = await run_in_threadpool(check, ctx.session, site.code, typed, _site_zone(site))
-    ctx.session.rollback()
     show = typed.touched | {k for k, val in typed.values.items() if val}
-    return _form_page(request, site, typed, problems, show=show)
+    return await run_in_threadpool(_after_rollback, ctx.session, _form_page, request, site, typed, problems, show=show)
 
 
 @router.post("/sites/{code}/intake")
@@ -362,15 +369,16 @@ async def book(request: Request, code: str, ctx: Ctx = Depends(Page(WRITE))):
         return _form_page(request, site, typed, focus=focus)
     booking, problems = await run_in_threadpool(check, ctx.session, site.code, typed, _site_zone(site))
     if booking is None:
-        ctx.session.rollback()
-        return _form_page(request, site, typed, problems, status=422)
+        return await run_in_threadpool(_after_rollback, ctx.session, _form_page, request, site, typed, problems, status=422)
     try:
         booked = await run_in_threadpool(service.book_one, ctx.session, ctx.actor, site.code, booking)
     except DomainError as exc:  # something changed since the check: shown the same way, nothing kept
-        ctx.session.rollback()
-        problems = Problems(*to_booking(typed, _site_zone(site))[1:])
-        add_refusal(problems, exc)
-        return _form_page(request, site, typed, problems, status=exc.status if exc.status < 500 else 422)
+        def refused():
+            problems = Problems(*to_booking(typed, _site_zone(site))[1:])
+            add_refusal(problems, exc)
+            return _form_page(request, site, typed, problems, status=exc.status if exc.status < 500 else 422)
+
+        return await run_in_threadpool(_after_rollback, ctx.session, refused)
     response = redirect(f"/prisoners/{booked.prisoner_number}")
     return flash(response, request, _("%(name)s booked into custody as %(number)s, in reception at %(site)s.") % {
         "name": f"{booking.surname}, {booking.given_names}", "number": booked.prisoner_number, "site": site.code})
@@ -439,14 +447,15 @@ async def manifest_check(request: Request, code: str, ctx: Ctx = Depends(Page(WR
     try:
         rows = await run_in_threadpool(service.check_manifest, ctx.session, site.code, data, filename)
     except DomainError as exc:
-        ctx.session.rollback()
         details = exc.details if isinstance(exc.details, list) else []
         bad_rows = len({d.get("row") for d in details if isinstance(d, dict) and d.get("row") is not None})
-        return _manifest_page(request, site, status=exc.status, filename=filename, error=exc.message, details=details, bad_rows=bad_rows)
-    ctx.session.rollback()
+        return await run_in_threadpool(_after_rollback, ctx.session, _manifest_page, request, site, status=exc.status, filename=filename,
+                                       error=exc.message, details=details, bad_rows=bad_rows)
+    site_code = site.code  # read before the rollback expires it
+    await run_in_threadpool(ctx.session.rollback)
     summary = summarise(rows)
-    stored = await run_in_threadpool(uploads.keep, data, site=site.code, username=ctx.actor.username, filename=filename, summary=summary)
-    return redirect(f"/sites/{site.code}/intake/manifest/{stored.token}", htmx=request.headers.get("hx-request") == "true")
+    stored = await run_in_threadpool(uploads.keep, data, site=site_code, username=ctx.actor.username, filename=filename, summary=summary)
+    return redirect(f"/sites/{site_code}/intake/manifest/{stored.token}", htmx=request.headers.get("hx-request") == "true")
 
 
 def _stored_or_gone(request: Request, site, token: str, username: str):
@@ -484,11 +493,10 @@ async def manifest_book(request: Request, code: str, token: str, ctx: Ctx = Depe
     try:
         booked = await run_in_threadpool(service.import_manifest, ctx.session, ctx.actor, site.code, data, stored.filename)
     except DomainError as exc:  # the records changed since the check: nothing is kept, the file can be booked again once fixed
-        ctx.session.rollback()
         uploads.release(stored)
         details = exc.details if isinstance(exc.details, list) else []
-        return render(request, "intake/manifest_checked.html", {**context, "error": exc.message, "details": details},
-                      status=200 if status_ok else exc.status)
+        return await run_in_threadpool(_after_rollback, ctx.session, render, request, "intake/manifest_checked.html",
+                                       {**context, "error": exc.message, "details": details}, status=200 if status_ok else exc.status)
     except BaseException:  # the database busy, a conflict: the file stays bookable
         uploads.release(stored)
         raise
