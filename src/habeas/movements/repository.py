@@ -15,11 +15,10 @@ from habeas.models import CustodyEpisode, Location, Movement, Prisoner
 from habeas.movements.ledger import STAYS_AT, stays_at_params
 
 
-def _chunked(session: Session, model, column, values: Iterable, size: int = 900) -> list:
-    values = list(values)
+def _chunked(session: Session, model, column, values: Iterable) -> list:
     out = []
-    for i in range(0, len(values), size):
-        out.extend(session.execute(select(model).where(column.in_(values[i : i + size]))).scalars())
+    for chunk in in_chunks(values):
+        out.extend(session.execute(select(model).where(column.in_(chunk))).scalars())
     return out
 
 
@@ -60,10 +59,9 @@ def people_state(session: Session, ids: Iterable[int]) -> dict[int, PersonState]
 
 
 def admitted_at(session: Session, episode_ids: Iterable[int]) -> dict[int, datetime]:
-    ids = [i for i in set(episode_ids) if i is not None]
     out = {}
-    for i in range(0, len(ids), 900):
-        out.update(session.execute(select(CustodyEpisode.id, CustodyEpisode.admitted_at).where(CustodyEpisode.id.in_(ids[i : i + 900]))).all())
+    for chunk in in_chunks(i for i in set(episode_ids) if i is not None):
+        out.update(session.execute(select(CustodyEpisode.id, CustodyEpisode.admitted_at).where(CustodyEpisode.id.in_(chunk))).all())
     return out
 
 
@@ -146,11 +144,10 @@ def occupants_with_names(session: Session, location_ids: list[int], at: datetime
 
 def names(session: Session, ids: Iterable[int]) -> dict[int, Row]:
     """(id, prisoner_number, surname, given_names) by id."""
-    ids = list(ids)
     out = {}
-    for i in range(0, len(ids), 900):
+    for chunk in in_chunks(ids):
         out.update((r.id, r) for r in session.execute(select(Prisoner.id, Prisoner.prisoner_number, Prisoner.surname, Prisoner.given_names)
-                                                      .where(Prisoner.id.in_(ids[i : i + 900]))))
+                                                      .where(Prisoner.id.in_(chunk))))
     return out
 
 
