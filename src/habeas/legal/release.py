@@ -95,13 +95,13 @@ patterns; the breakdown (``ReleaseResult.lines`` or :func:`explain`) is built on
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
+from habeas.kit import collector
 from habeas.kit.errors import ValidationFailed
 
 __all__ = [
@@ -921,10 +921,5 @@ def calculate_many(cases: Iterable[ReleaseCase], rules: SentenceRules) -> list[R
     paused for the batch: the results hold no reference cycles, and the collector would otherwise
     walk every result already made, again and again, as the list grows. A case in error stops
     the batch with its ReleaseError."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         return [calculate(case, rules) for case in cases]
-    finally:
-        if enabled:
-            gc.enable()

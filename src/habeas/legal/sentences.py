@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
-from habeas.kit import clock
+from habeas.kit import clock, collector
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, NotFound, ValidationFailed
 from habeas.legal import release as calc
@@ -589,7 +589,6 @@ def recalculate_site(session: Session, actor: Actor, site_code: str, *, trigger:
     A large site (``PARALLEL_MIN`` people or more, where two CPUs are free to use) is calculated in
     two processes (:func:`_in_two`), both working on the rows read here; reading and writing stay
     in this process, in the caller's transaction."""
-    import gc
     from functools import partial
 
     from habeas.db import bulk_insert, bulk_update, reserve_ids, time_param
@@ -601,9 +600,7 @@ def recalculate_site(session: Session, actor: Actor, site_code: str, *, trigger:
     is_pg = session.connection().dialect.name == "postgresql"
     # The cyclic collector is paused for the batch: it builds millions of objects and no cycles,
     # and the collector would walk them all again and again as they pile up.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         eps, by_sent, by_rem, by_adj = _site_rows(session, site.id)
         if progress:
             progress("loaded", len(eps), len(eps))
@@ -636,9 +633,6 @@ def recalculate_site(session: Session, actor: Actor, site_code: str, *, trigger:
                 "UPDATE custody_episodes SET release_date = c.release_date, release_calculation_id = c.id FROM release_calculations c "
                 "WHERE c.id BETWEEN ? AND ? AND custody_episodes.id = c.episode_id", (calc_ids[0], calc_ids[-1]))
         del results
-    finally:
-        if enabled:
-            gc.enable()
     record(session, actor, "release.recalculate_site", "site", site.code, after={"trigger": trigger, "calculated": len(calc_ids),
                                                                                 "rules": rules.digest, "first": calc_ids[0] if calc_ids else None,
                                                                                 "last": calc_ids[-1] if calc_ids else None})

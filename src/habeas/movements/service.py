@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
-from habeas.kit import clock
+from habeas.kit import clock, collector
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, IssueList, NotFound, ValidationFailed
 from habeas.models import CustodyEpisode, Location, Movement, Prisoner
@@ -46,6 +46,7 @@ class MoveRequest:
     corrects_id: int | None = None
 
 
+@collector.paused()  # a batch of thousands makes tens of thousands of objects, and no cycles
 def move_many(session: Session, actor: Actor, site_id: int, moves: list[MoveRequest], *, check_capacity: bool = True) -> list[int]:
     """Validate and write a batch of movements in one go: all or nothing. Returns the movement ids.
 
