@@ -71,9 +71,12 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
 # SQLite's default: a connection whose commit takes the log past this many pages copies the log
 # back into the database file (a checkpoint) before its commit returns.
 AUTOCHECKPOINT_PAGES = 1000
-# With a Checkpointer at work, the connections checkpoint only past this (about 80 MB of log):
-# a limit on the log's growth should the checkpointer fall behind, not the usual path.
-AUTOCHECKPOINT_BEHIND = 20_000
+# With a Checkpointer at work, the connections checkpoint only past this (about 1 GB of log): a
+# limit on the log's growth should the checkpointer fall behind, not the usual path. The log
+# starts again from its beginning when a write begins with all of it copied back, which needs a
+# pause between writes: under back-to-back batches it grows, and a commit that checkpointed at
+# each 80 MB instead waited 100 ms or more for the copy and the file's sync every few batches.
+AUTOCHECKPOINT_BEHIND = 250_000
 _checkpointed: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
