@@ -90,6 +90,7 @@ def append(session: Session, actor: Actor, entries: Sequence[Entry], *, now: dat
     at_now = t(now)
     user = actor.username
     moves, stays, moved, rehoused, late = [], [], [], [], []
+    levels: dict[tuple[datetime, datetime], int] = {}  # people moved together share both instants
     for e, mid in zip(entries, ids, strict=True):
         when = t(e.moved_at)
         moves.append((mid, e.prisoner_id, e.episode_id, e.site_id, e.from_location_id, e.to_location_id, e.kind, e.reason, e.escort,
@@ -98,7 +99,10 @@ def append(session: Session, actor: Actor, entries: Sequence[Entry], *, now: dat
             late.append(e)  # dated before the person's last movement: their history is rebuilt below
             continue
         if e.last_movement_id is not None:
-            stays.append((e.last_movement_id, when, span_level(e.last_moved_at, e.moved_at)))
+            level = levels.get((e.last_moved_at, e.moved_at))
+            if level is None:
+                level = levels[e.last_moved_at, e.moved_at] = span_level(e.last_moved_at, e.moved_at)
+            stays.append((e.last_movement_id, when, level))
         # The housing cell is written only where it changes (most movements leave it as it is),
         # so its index is left alone for everyone else.
         if e.cell_id != e.from_cell_id:
