@@ -26,7 +26,7 @@ from habeas.kit.text import normalise, sort_key, tokens
 from habeas.prisoners.numbers import format_number
 
 SITE = "RC"
-RAW_TABLES = ("prisoners", "custody_episodes", "legal_bases", "distinguishing_marks", "prisoner_aliases", "affiliations",
+RAW_TABLES = ("prisoners", "positions", "custody_episodes", "legal_bases", "distinguishing_marks", "prisoner_aliases", "affiliations",
               "prisoner_name_tokens", "movements")
 
 
@@ -113,7 +113,7 @@ def raw_insert(path: Path, bookings: list[BookingIn]) -> float:
             admitted = _ts(a.admitted_at) if a.admitted_at else now
             prisoners.append((pid, format_number(seq + i), b.surname, b.given_names, normalise(b.surname), normalise(b.given_names),
                               _d(b.date_of_birth), b.sex, b.nationality, b.national_id, b.security_level, b.legal_status,
-                              json.dumps(list(b.flags)), 1, site_id, reception_id, eid, now, now))
+                              json.dumps(list(b.flags)), 1, site_id, eid, now, now))
             episodes.append((eid, pid, site_id, "open", b.legal_status, admitted, _ts(a.arrested_at) if a.arrested_at else None,
                              a.arrest_place, a.arresting_authority, a.commitment_reason, a.commitment_authority or b.legal_bases[0].issuing_authority,
                              a.visible_injuries, a.ill_treatment_complaint, a.property_record, a.next_of_kin_name, a.next_of_kin_relationship,
@@ -129,8 +129,9 @@ def raw_insert(path: Path, bookings: list[BookingIn]) -> float:
             moves.append((pid, eid, site_id, None, reception_id, "admission", "admission into custody", None, admitted, now, ACTOR.username))
         conn.executemany(
             "INSERT INTO prisoners (id, prisoner_number, surname, given_names, surname_norm, given_names_norm, date_of_birth, sex, nationality, "
-            "national_id, security_level, legal_status, flags, in_custody, current_site_id, current_location_id, current_episode_id, created_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", prisoners)
+            "national_id, security_level, legal_status, flags, in_custody, current_site_id, current_episode_id, created_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", prisoners)
+        conn.executemany("INSERT INTO positions (prisoner_id, current_location_id) VALUES (?, ?)", [(p[0], reception_id) for p in prisoners])
         conn.executemany(
             "INSERT INTO custody_episodes (id, prisoner_id, site_id, status, legal_status, admitted_at, arrested_at, arrest_place, arresting_authority, "
             "commitment_reason, commitment_authority, visible_injuries, ill_treatment_complaint, property_record, next_of_kin_name, "

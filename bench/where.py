@@ -160,7 +160,7 @@ def _history(sessions, start: datetime, days: int, reporter, engine_name: str) -
         if progress:
             progress("days", 1, days)
     with transaction(sessions) as session:
-        session.connection().execute(text("UPDATE prisoners SET last_movement_id = :m, last_moved_at = :t WHERE id = :p"),
+        session.connection().execute(text("UPDATE positions SET last_movement_id = :m, last_moved_at = :t WHERE prisoner_id = :p"),
                                      [{"m": m, "t": t, "p": pid} for pid, (m, t) in last.items()])
         postgres = session.connection().dialect.name == "postgresql"
         if postgres:

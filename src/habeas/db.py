@@ -197,14 +197,16 @@ def ping(engine: Engine) -> bool:
         return False
 
 
-def insert_with_ids(session: Session, model, rows: list[dict]) -> list[int]:
-    """Insert rows with ids reserved up front, so one executemany does it on every engine."""
+def insert_with_ids(session: Session, table, rows: list[dict]) -> list[int]:
+    """Insert rows into ``table`` (a table, or a model of one) with ids reserved up front, so one
+    executemany does it on every engine."""
     if not rows:
         return []
-    ids = reserve_ids(session, model.__table__, len(rows))
+    table = getattr(table, "__table__", table)
+    ids = reserve_ids(session, table, len(rows))
     for row, id_ in zip(rows, ids, strict=True):
         row["id"] = id_
-    session.connection().execute(model.__table__.insert(), rows)
+    session.connection().execute(table.insert(), rows)
     return ids
 
 

@@ -35,10 +35,17 @@ def test_a_populated_database_migrates_down_and_up_keeping_its_records(engine):
     sessions = sessionmaker(bind=engine)
     with sessions.begin() as s:
         site, booked = f.ops_site(s, people=5)
+    with sessions() as s:
+        where = {p.id: (p.current_location_id, p.cell_id, p.away, p.last_movement_id, p.last_moved_at)
+                 for p in s.execute(select(Prisoner)).scalars()}
+    assert all(w[0] is not None and w[3] is not None for w in where.values())
     downgrade(engine, "0002")
     upgrade(engine, "head")
     with sessions() as s:
         assert s.execute(select(func.count()).select_from(Prisoner)).scalar_one() == 5
+        # each person's position went back into their record and out again
+        assert {p.id: (p.current_location_id, p.cell_id, p.away, p.last_movement_id, p.last_moved_at)
+                for p in s.execute(select(Prisoner)).scalars()} == where
         assert s.execute(select(func.count()).select_from(Movement)).scalar_one() == 10
         assert all(p.basis_until is not None for p in s.execute(select(Prisoner)).scalars())
         assert s.execute(select(func.count()).select_from(LegalBasis)).scalar_one() == 5

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from habeas.kit import clock
 from habeas.kit.errors import Conflict, NotFound, ValidationFailed
@@ -35,6 +35,22 @@ def test_span_levels_bound_the_stay_length():
     for seconds in (1, 2, 4, 5, 16, 17, 3600, 86_400 * 365 * 30):
         level = span_level(start, start + timedelta(seconds=seconds))
         assert 4**level >= seconds and (level == 0 or 4 ** (level - 1) < seconds)
+
+
+def test_a_move_writes_the_position_and_leaves_the_record_alone(sessions, ops, engine):
+    """A person's place lives in ``positions``; their record (``prisoners``) is not rewritten by a move."""
+    site, ids = ops
+    record, position = text("SELECT * FROM prisoners WHERE id = :id"), text("SELECT * FROM positions WHERE prisoner_id = :id")
+    with engine.connect() as conn:
+        before = conn.execute(record, {"id": ids[0]}).one()
+    clock.freeze(at(60))
+    with sessions.begin() as s:
+        ex = f.loc_id(s, site, "P1-EX")
+        [mid] = move_many(s, f.ACTOR, site.id, [MoveRequest(ids[0], ex, "exercise")])
+    with engine.connect() as conn:
+        assert conn.execute(record, {"id": ids[0]}).one() == before
+        now = conn.execute(position, {"id": ids[0]}).one()
+    assert (now.current_location_id, now.last_movement_id, now.away) == (ex, mid, None)
 
 
 def test_move_updates_current_location_and_keeps_the_ledger(sessions, ops):

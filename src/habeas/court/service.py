@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
@@ -282,7 +282,7 @@ def move(session: Session, actor: Actor, hearing_id: int, direction: str, *, at:
         if home == reception.id and p.cell_id is not None:
             ids = move_many(session, actor, h.site_id, [req])
             # the old bed is given up: the allocation will house the person afresh
-            session.execute(update(Prisoner).where(Prisoner.id == p.id).values(cell_id=None))
+            p.cell_id = None
             return ids
     else:
         raise ValidationFailed("direction is out or back", code="validation_failed", details=[{"row": None, "field": "direction", "message": direction}])

@@ -77,8 +77,9 @@ def load_state(session: Session, site_code: str, *, arrivals: list[str] | None =
             raise ValidationFailed(f"no pavilion {prefer_pavilion!r} at {site.code}", code="validation_failed",
                                    details=[{"row": None, "field": "prefer_pavilion", "message": "unknown"}])
         preferred = pav.code  # cells carry their pavilion by code
-    rows = fetch_all(session, "SELECT id, prisoner_number, sex, legal_status, date_of_birth, security_level, flags, cell_id, current_location_id "
-                              "FROM prisoners WHERE current_site_id = ? AND in_custody = ?", (site.id, True))
+    rows = fetch_all(session, "SELECT p.id, p.prisoner_number, p.sex, p.legal_status, p.date_of_birth, p.security_level, p.flags, q.cell_id, "
+                              "q.current_location_id FROM prisoners p JOIN positions q ON q.prisoner_id = p.id "
+                              "WHERE p.current_site_id = ? AND p.in_custody = ?", (site.id, True))
     groups: dict[int, set[str]] = defaultdict(set)
     for pid, group in fetch_all(session, "SELECT a.prisoner_id, a.group_name FROM affiliations a JOIN prisoners p ON p.id = a.prisoner_id "
                                          "WHERE p.current_site_id = ? AND p.in_custody = ? AND a.active = ?", (site.id, True, True)):

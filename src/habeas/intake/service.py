@@ -24,7 +24,7 @@ from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, IssueList, ValidationFailed
 from habeas.kit.text import normalise, sort_key, tokens
 from habeas.models import (
-    Affiliation, CustodyEpisode, DistinguishingMark, LegalBasis, NameToken, Prisoner, PrisonerAlias,
+    Affiliation, CustodyEpisode, DistinguishingMark, LegalBasis, NameToken, PrisonerAlias, positions_table, prisoners_table,
 )
 from habeas.prisoners import repository as prisoners_repo
 from habeas.prisoners.numbers import format_number
@@ -168,13 +168,15 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
             "surname_norm": normalise(b.surname), "given_names_norm": normalise(b.given_names),
             "date_of_birth": b.date_of_birth, "sex": b.sex, "nationality": b.nationality, "national_id": b.national_id,
             "security_level": b.security_level, "legal_status": b.legal_status, "flags": list(b.flags), "in_custody": True,
-            "current_site_id": site.id, "current_location_id": reception.id, "created_at": now_db, "updated_at": now_db,
+            "current_site_id": site.id, "created_at": now_db, "updated_at": now_db,
         })
     ids: list[int] = [0] * len(rows)
-    for i, pid in zip(new, insert_with_ids(session, Prisoner, [prisoner_rows[i] for i in new]) if new else [], strict=True):
+    for i, pid in zip(new, insert_with_ids(session, prisoners_table, [prisoner_rows[i] for i in new]) if new else [], strict=True):
         ids[i] = pid
+    if new:  # a position each, set by the admission movement below
+        session.connection().execute(positions_table.insert(), [{"prisoner_id": ids[i]} for i in new])
     if returning:
-        people = Prisoner.__table__
+        people = prisoners_table
         session.connection().execute(
             update(people).where(people.c.id == bindparam("pid")).values(
                 in_custody=True, current_site_id=site.id, legal_status=bindparam("legal_status"), security_level=bindparam("security_level"),
@@ -204,7 +206,7 @@ def book_many(session: Session, actor: Actor, site_code: str, rows: list[tuple[i
         })
     episode_ids = insert_with_ids(session, CustodyEpisode, episode_rows)
     session.connection().execute(
-        update(Prisoner.__table__).where(Prisoner.__table__.c.id == bindparam("pid")).values(current_episode_id=bindparam("eid")),
+        update(prisoners_table).where(prisoners_table.c.id == bindparam("pid")).values(current_episode_id=bindparam("eid")),
         [{"pid": pid, "eid": eid} for pid, eid in zip(ids, episode_ids, strict=True)],
     )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from json.encoder import encode_basestring as _quote  # the C string encoder
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
@@ -380,8 +380,7 @@ def readmit_after_error(session: Session, actor: Actor, number: str, *, reason: 
     released_at = ep.released_at
     ep.status = "open"
     ep.released_at = None
-    session.execute(update(Prisoner).where(Prisoner.id == p.id).values(
-        in_custody=True, current_site_id=site_id, current_episode_id=ep.id, updated_at=now))
+    p.in_custody, p.current_site_id, p.current_episode_id, p.updated_at = True, site_id, ep.id, now
     session.flush()
     ledger.append(session, actor, [ledger.Entry(
         prisoner_id=p.id, prisoner_number=p.prisoner_number, episode_id=ep.id, site_id=site_id, from_location_id=None,

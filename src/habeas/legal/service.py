@@ -32,7 +32,7 @@ from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, NotFound, ValidationFailed
 from habeas.kit.states import advance
 from habeas.legal import rules as rules_mod
-from habeas.models import CustodyEpisode, LegalBasis, LegalBasisEvent, Prisoner
+from habeas.models import CustodyEpisode, LegalBasis, LegalBasisEvent, Prisoner, prisoners_table
 from habeas.prisoners import repository as prisoners_repo
 from habeas.prisoners.service import get as get_prisoner
 
@@ -162,7 +162,8 @@ def refresh_basis_until(session: Session, prisoner_ids) -> None:
         status = legal_status_of(kinds.get(pid, set()))
         if status:
             values["legal_status"] = status
-        session.execute(update(Prisoner).where(Prisoner.id == pid).values(**values))
+        session.execute(update(prisoners_table).where(prisoners_table.c.id == pid).values(**values))
+    prisoners_repo.expire_loaded(session, ids, ("basis_until", "legal_status"))
 
 
 def legal_status_of(kinds: set[str]) -> str | None:
@@ -306,8 +307,8 @@ def due_lists(session: Session, site_code: str, *, within_days: int = 14, on: da
     # whole-site reads straight through the driver: thousands of rows, no per-row processing
     day = date_param(session)
     held = "p.current_site_id = ? AND p.in_custody = ?"
-    person = "p.id, p.prisoner_number, p.surname, p.given_names, p.current_location_id"
-    without = fetch_all(session, f"SELECT {person}, p.basis_until FROM prisoners p WHERE {held} "
+    person = "p.id, p.prisoner_number, p.surname, p.given_names, q.current_location_id"
+    without = fetch_all(session, f"SELECT {person}, p.basis_until FROM prisoners p JOIN positions q ON q.prisoner_id = p.id WHERE {held} "
                         "AND (p.basis_until IS NULL OR p.basis_until < ?) ORDER BY p.basis_until, p.id", (site.id, True, day(today)))
     cols = f"{person}, lb.id, lb.type, lb.reference, lb.review_due, lb.expiry_date"
     # one index range each: reviews up to the horizon (overdue ones included); expiries from today
@@ -321,15 +322,15 @@ def due_lists(session: Session, site_code: str, *, within_days: int = 14, on: da
         return f"({sql})", (day(soon), *[v for t, d in wider for v in (t, day(d))])
 
     if not include_due:  # only the overdue reviews: due before today
-        dated = fetch_all(session, f"SELECT {cols} FROM legal_bases lb JOIN prisoners p ON p.id = lb.prisoner_id "
+        dated = fetch_all(session, f"SELECT {cols} FROM legal_bases lb JOIN prisoners p ON p.id = lb.prisoner_id JOIN positions q ON q.prisoner_id = p.id "
                           f"WHERE lb.status = 'active' AND lb.review_due < ? AND {held}", (day(today), site.id, True))
     else:
         reviews, review_args = window("review_due")
         expiries, expiry_args = window("expiry_date")
-        dated = fetch_all(session, f"SELECT {cols} FROM legal_bases lb JOIN prisoners p ON p.id = lb.prisoner_id "
+        dated = fetch_all(session, f"SELECT {cols} FROM legal_bases lb JOIN prisoners p ON p.id = lb.prisoner_id JOIN positions q ON q.prisoner_id = p.id "
                           f"WHERE lb.status = 'active' AND lb.review_due <= ? AND {reviews} AND {held}",
                           (day(horizon), *review_args, site.id, True))
-        dated += fetch_all(session, f"SELECT {cols} FROM legal_bases lb JOIN prisoners p ON p.id = lb.prisoner_id "
+        dated += fetch_all(session, f"SELECT {cols} FROM legal_bases lb JOIN prisoners p ON p.id = lb.prisoner_id JOIN positions q ON q.prisoner_id = p.id "
                            f"WHERE lb.status = 'active' AND lb.expiry_date >= ? AND lb.expiry_date <= ? AND {expiries} AND {held}",
                            (day(today), day(horizon), *expiry_args, site.id, True))
     codes = prisoners_repo.location_codes(session, {r[4] for r in [*without, *dated]})

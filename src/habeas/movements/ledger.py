@@ -8,7 +8,7 @@ correction) is inserted in its place: the person's stays and current state are t
 from the ledger.
 
 Stays: each movement into a location opens a stay [moved_at, next movement's moved_at). A stay
-still open is the person's current location (``prisoners.current_location_id`` since
+still open is the person's current location (``positions.current_location_id`` since
 ``last_moved_at``); the next movement closes it into ``location_stays``, one row written and
 nothing updated. A closed stay's length is bucketed into ``span_level`` (a stay of level k lasts
 at most 4**k seconds), so "who was in L at T" needs, per level, only the stays that started
@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 from habeas.audit.service import record
 from habeas.db import bulk_insert, bulk_update, fetch_all, in_chunks, reserve_ids, time_param
 from habeas.kit.context import Actor
-from habeas.models import Location, LocationStay, Movement, Prisoner, Site
+from habeas.models import Location, LocationStay, Movement, Site, positions_table
+from habeas.prisoners import repository as prisoners_repo
 
 MAX_LEVEL = 17  # 4**17 s is about 545 years: longer than any stay
 LEVEL_SECONDS = [4**k for k in range(MAX_LEVEL + 1)]
@@ -37,12 +38,12 @@ MOVEMENT_COLUMNS = (("id", "bigint"), ("prisoner_id", "bigint"), ("episode_id", 
                     ("from_location_id", "bigint"), ("to_location_id", "bigint"), ("kind", "text"), ("reason", "text"),
                     ("escort", "text"), ("destination", "text"), ("corrects_id", "bigint"), ("correction", "boolean"),
                     ("moved_at", "timestamp"), ("recorded_at", "timestamp"), ("recorded_by", "text"))
-PERSON_COLUMNS = (("current_location_id", "bigint"), ("away", "text"), ("last_movement_id", "bigint"), ("last_moved_at", "timestamp"),
-                  ("updated_at", "timestamp"), ("cell_id", "bigint"))
+POSITION_COLUMNS = (("current_location_id", "bigint"), ("away", "text"), ("last_movement_id", "bigint"), ("last_moved_at", "timestamp"),
+                    ("cell_id", "bigint"))
 
 _stays = LocationStay.__table__
 _moves = Movement.__table__
-_people = Prisoner.__table__
+_positions = positions_table
 
 
 def span_level(start: datetime, end: datetime) -> int:
@@ -106,22 +107,22 @@ def append(session: Session, actor: Actor, entries: Sequence[Entry], *, now: dat
         # The housing cell is written only where it changes (most movements leave it as it is),
         # so its index is left alone for everyone else.
         if e.cell_id != e.from_cell_id:
-            rehoused.append((e.to_location_id, e.away, mid, when, at_now, e.cell_id, e.prisoner_id))
+            rehoused.append((e.to_location_id, e.away, mid, when, e.cell_id, e.prisoner_id))
         else:
-            moved.append((e.to_location_id, e.away, mid, when, at_now, e.prisoner_id))
+            moved.append((e.to_location_id, e.away, mid, when, e.prisoner_id))
     bulk_insert(session, "movements", MOVEMENT_COLUMNS, moves)
     _close_stays(session, stays)
-    bulk_update(session, "prisoners", ("id", "bigint"), PERSON_COLUMNS, rehoused)
-    bulk_update(session, "prisoners", ("id", "bigint"), PERSON_COLUMNS[:-1], moved)
+    bulk_update(session, "positions", ("prisoner_id", "bigint"), POSITION_COLUMNS, rehoused)
+    bulk_update(session, "positions", ("prisoner_id", "bigint"), POSITION_COLUMNS[:-1], moved)
     for e in late:
-        rebuild_person(session, e.prisoner_id, now=now)
+        rebuild_person(session, e.prisoner_id)
 
     if audit:
         if codes is None:
             wanted = {i for e in entries for i in (e.from_location_id, e.to_location_id) if i is not None}
             codes = location_codes(session, wanted)
         _audit(session, actor, entries, ids, codes)
-    _expire_people(session, {e.prisoner_id for e in entries})
+    prisoners_repo.expire_loaded(session, {e.prisoner_id for e in entries}, prisoners_repo.POSITION)
     return ids
 
 
@@ -142,13 +143,6 @@ def _close_stays(session: Session, rows: list[tuple]) -> None:
                          "FROM unnest(%s::bigint[], %s::timestamp[], %s::integer[]) AS v(id, end_at, span_level) "
                          "JOIN movements m ON m.id = v.id WHERE m.to_location_id IS NOT NULL",
                          tuple(list(col) for col in zip(*rows, strict=True)))
-
-
-def _expire_people(session: Session, ids: set[int]) -> None:
-    """The prisoner rows were updated in bulk: loaded copies must be read again."""
-    for obj in [o for o in session.identity_map.values() if isinstance(o, Prisoner)]:
-        if obj.id in ids:
-            session.expire(obj)
 
 
 AUDIT_COLUMNS = ("movement", "prisoner", "kind", "from", "to", "moved_at", "reason", "escort", "destination", "correction", "corrects")
@@ -179,7 +173,7 @@ def location_codes(session: Session, ids: Iterable[int]) -> dict[int, str]:
     return out
 
 
-def rebuild_person(session: Session, prisoner_id: int, *, now: datetime) -> None:
+def rebuild_person(session: Session, prisoner_id: int) -> None:
     """Re-derive one person's stays and current state from the ledger (after a late entry).
 
     Stays are an index over the ledger, not a record: replacing them loses nothing."""
@@ -206,10 +200,10 @@ def rebuild_person(session: Session, prisoner_id: int, *, now: datetime) -> None
                 cell = None
             elif types.get(m.to_location_id) == "cell":
                 cell = m.to_location_id
-        conn.execute(update(_people).where(_people.c.id == prisoner_id).values(
+        conn.execute(update(_positions).where(_positions.c.prisoner_id == prisoner_id).values(
             current_location_id=last.to_location_id, away=away_after(last.kind, last.to_location_id), cell_id=cell,
-            last_movement_id=last.id, last_moved_at=last.moved_at, updated_at=now))
-    _expire_people(session, {prisoner_id})
+            last_movement_id=last.id, last_moved_at=last.moved_at))
+    prisoners_repo.expire_loaded(session, {prisoner_id}, prisoners_repo.POSITION)
 
 
 # Movements that end custody at the site (the episode closes). A transfer between sites does not:
@@ -232,9 +226,9 @@ def _stays_at_statement():
     loc = _stays.c.location_id.in_(bindparam("ids", expanding=True))
     at = bindparam("at")
     # stays still open: the people there now, since their last movement
-    parts = [select(_people.c.id.label("prisoner_id"), _people.c.current_location_id.label("location_id"),
-                    _people.c.last_moved_at.label("start_at"), _people.c.last_movement_id.label("movement_id"))
-             .where(_people.c.current_location_id.in_(bindparam("ids", expanding=True)), _people.c.last_moved_at <= at)]
+    parts = [select(_positions.c.prisoner_id, _positions.c.current_location_id.label("location_id"),
+                    _positions.c.last_moved_at.label("start_at"), _positions.c.last_movement_id.label("movement_id"))
+             .where(_positions.c.current_location_id.in_(bindparam("ids", expanding=True)), _positions.c.last_moved_at <= at)]
     for k in range(len(LEVEL_SECONDS)):
         parts.append(select(*cols).where(loc, _stays.c.span_level == k, _stays.c.start_at >= bindparam(f"lo{k}"),
                                          _stays.c.start_at <= at, _stays.c.end_at > at))

@@ -42,8 +42,8 @@ class PersonState(NamedTuple):
     last_moved_at: datetime | None
 
 
-_STATE = ("SELECT id, prisoner_number, in_custody, current_site_id, current_location_id, current_episode_id, away, cell_id, "
-          "last_movement_id, last_moved_at FROM prisoners WHERE id IN ({})")
+_STATE = ("SELECT p.id, p.prisoner_number, p.in_custody, p.current_site_id, q.current_location_id, p.current_episode_id, q.away, q.cell_id, "
+          "q.last_movement_id, q.last_moved_at FROM prisoners p JOIN positions q ON q.prisoner_id = p.id WHERE p.id IN ({})")
 
 
 def people_state(session: Session, ids: Iterable[int]) -> dict[int, PersonState]:

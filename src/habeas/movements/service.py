@@ -17,9 +17,10 @@ from habeas.audit.service import record
 from habeas.kit import clock, collector
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, IssueList, NotFound, ValidationFailed
-from habeas.models import CustodyEpisode, Location, Movement, Prisoner
+from habeas.models import CustodyEpisode, Location, Movement, Prisoner, prisoners_table
 from habeas.movements import ledger
 from habeas.movements import repository as repo
+from habeas.prisoners import repository as prisoners_repo
 from habeas.sites import repository as sites_repo
 
 # Kinds a caller may record directly. Admission, transfers, release and death have their own
@@ -290,7 +291,6 @@ def history(session: Session, prisoner: Prisoner, *, since: datetime | None = No
 
 def record_movements(session: Session, actor: Actor, site_code: str, items: list) -> list[int]:
     """Record movements given by prisoner number and location code (schemas.MovementIn), all or nothing."""
-    from habeas.prisoners import repository as prisoners_repo
     from habeas.prisoners.numbers import normalise as normalise_number
     from habeas.sites.service import get_site
 
@@ -396,5 +396,6 @@ def transfer_in(session: Session, actor: Actor, prisoner_ids: list[int], *, site
                             moved_at=max(when, people[pid].last_moved_at or when), cell_id=None,
                             last_movement_id=people[pid].last_movement_id, last_moved_at=people[pid].last_moved_at) for pid in prisoner_ids]
     ids = ledger.append(session, actor, entries, now=now_db)
-    session.execute(sa_update(Prisoner).where(Prisoner.id.in_(prisoner_ids)).values(current_site_id=site_id))
+    session.execute(sa_update(prisoners_table).where(prisoners_table.c.id.in_(prisoner_ids)).values(current_site_id=site_id))
+    prisoners_repo.expire_loaded(session, prisoner_ids, ("current_site_id",))
     return ids

@@ -12,10 +12,23 @@ from sqlalchemy.orm import Session
 
 from habeas.models import (
     Affiliation, Amendment, CustodyEpisode, DistinguishingMark, LegalBasis, Location, Movement, NameToken, Prisoner,
-    PrisonerAlias, Sequence, Site,
+    PrisonerAlias, Sequence, Site, prisoners_table,
 )
 
 CHUNK = 900  # stays under every engine's bound-parameter limit
+
+
+POSITION = ("current_location_id", "cell_id", "away", "last_movement_id", "last_moved_at")
+
+
+def expire_loaded(session: Session, ids: Iterable[int], names: Iterable[str]) -> None:
+    """Columns ``names`` of people ``ids`` were written around the ORM (in bulk, or by a
+    statement on one of their two tables): the copies this session has loaded read them again on
+    next use. Their other attributes, changes not yet flushed included, are left as they are."""
+    ids, names = set(ids), list(names)
+    for obj in [o for o in session.identity_map.values() if isinstance(o, Prisoner)]:
+        if obj.id in ids:
+            session.expire(obj, names)
 
 
 def by_number(session: Session, number: str) -> Prisoner | None:
@@ -80,7 +93,7 @@ _COUNT = select(func.count()).select_from(select(_T.c.prisoner_id).where(_in_ran
 _FIRST_WORD = select(func.min(_T.c.token)).where(_T.c.token >= _lo, _T.c.token < _hi)
 _NEXT_WORD = select(func.min(_T.c.token)).where(_T.c.token > bindparam("prev"), _T.c.token < _hi)
 # Plain rows (with the same attribute names as Prisoner): a page of people is only displayed.
-_PEOPLE = select(Prisoner.__table__).where(Prisoner.__table__.c.id.in_(bindparam("ids", expanding=True)))
+_PEOPLE = select(Prisoner.__table__).where(prisoners_table.c.id.in_(bindparam("ids", expanding=True)))
 _LOCATION_CODES = (select(Location.__table__.c.id, Site.__table__.c.code, Location.__table__.c.code)
                    .join(Site.__table__, Site.__table__.c.id == Location.__table__.c.site_id)
                    .where(Location.__table__.c.id.in_(bindparam("ids", expanding=True))))

@@ -108,8 +108,9 @@ def roll(session: Session, site_code: str, *, depth: int | None = 2) -> Roll:
     away: Counter = Counter()
     housed: Counter = Counter()  # (housing cell, in it now) -> people
     for loc_id, cell_id, away_state, n in fetch_all(
-            session, "SELECT current_location_id, cell_id, away, count(*) FROM prisoners WHERE current_site_id = ? AND in_custody = ? "
-            "GROUP BY current_location_id, cell_id, away", (site.id, True)):
+            session, "SELECT q.current_location_id, q.cell_id, q.away, count(*) FROM prisoners p JOIN positions q ON q.prisoner_id = p.id "
+            "WHERE p.current_site_id = ? AND p.in_custody = ? "
+            "GROUP BY q.current_location_id, q.cell_id, q.away", (site.id, True)):
         if loc_id is None:
             away[away_state] += n
         else:

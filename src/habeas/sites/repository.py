@@ -39,11 +39,12 @@ def occupancy(session: Session, site_id: int) -> dict[int, int]:
 
 
 def occupancy_of(session: Session, location_ids) -> dict[int, int]:
-    """People in custody now in each of ``location_ids`` (index seeks, not a scan of the site)."""
+    """People in custody now in each of ``location_ids`` (index seeks, not a scan of the site): a
+    position names a place only while its person is in custody (the ledger clears it on discharge)."""
     out: dict[int, int] = {}
     for chunk in in_chunks(location_ids):
-        out.update(fetch_all(session, f"SELECT current_location_id, count(*) FROM prisoners WHERE current_location_id IN ({','.join('?' * len(chunk))}) "
-                                      "AND in_custody = ? GROUP BY current_location_id", (*chunk, True)))
+        out.update(fetch_all(session, f"SELECT current_location_id, count(*) FROM positions WHERE current_location_id IN ({','.join('?' * len(chunk))}) "
+                                      "GROUP BY current_location_id", chunk))
     return out
 
 
