@@ -373,10 +373,12 @@ async def book(request: Request, code: str, ctx: Ctx = Depends(Page(WRITE))):
     try:
         booked = await run_in_threadpool(service.book_one, ctx.session, ctx.actor, site.code, booking)
     except DomainError as exc:  # something changed since the check: shown the same way, nothing kept
+        error = exc
+
         def refused():
             problems = Problems(*to_booking(typed, _site_zone(site))[1:])
-            add_refusal(problems, exc)
-            return _form_page(request, site, typed, problems, status=exc.status if exc.status < 500 else 422)
+            add_refusal(problems, error)
+            return _form_page(request, site, typed, problems, status=error.status if error.status < 500 else 422)
 
         return await run_in_threadpool(_after_rollback, ctx.session, refused)
     response = redirect(f"/prisoners/{booked.prisoner_number}")
