@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from habeas.db import in_chunks
 from habeas.models import CountLine, CountSession, Location
 
 
@@ -47,6 +48,6 @@ def expected_ids(session: Session, line_ids) -> dict[int, list[int]]:
     """line id -> the people the ledger expected there (read for the lines shown with their people)."""
     ids = list(line_ids)
     out: dict[int, list[int]] = {}
-    for i in range(0, len(ids), 900):
-        out.update(session.execute(select(CountLine.id, CountLine.expected_ids).where(CountLine.id.in_(ids[i : i + 900]))).all())
+    for chunk in in_chunks(ids):
+        out.update(session.execute(select(CountLine.id, CountLine.expected_ids).where(CountLine.id.in_(chunk))).all())
     return out

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
+from habeas.db import in_chunks
 from habeas.kit import clock
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, IssueList, NotFound, ValidationFailed
@@ -71,9 +72,9 @@ def open_count(session: Session, actor: Actor, site_code: str, *, kind: str = "s
     session.flush()
     expected: dict[int, list[int]] = defaultdict(list)
     ids = [loc.id for loc in places]
-    for i in range(0, len(ids), 900):
+    for chunk in in_chunks(ids):
         for pid, loc_id in session.execute(select(Prisoner.id, Prisoner.current_location_id).where(
-                Prisoner.current_location_id.in_(ids[i : i + 900]), Prisoner.in_custody.is_(True))).all():
+                Prisoner.current_location_id.in_(chunk), Prisoner.in_custody.is_(True))).all():
             expected[loc_id].append(pid)
     session.connection().execute(CountLine.__table__.insert(), [{
         "count_id": c.id, "location_id": loc.id, "expected": len(expected.get(loc.id, ())), "expected_ids": sorted(expected.get(loc.id, ())),

@@ -165,7 +165,7 @@ def record_sentences(session: Session, actor: Actor, site_code: str, bookings: S
     for the whole site."""
     import random
 
-    from habeas.db import bulk_insert, time_param
+    from habeas.db import bulk_insert, in_chunks, time_param
     from habeas.legal.sentences import recalculate_site
 
     rng = random.Random(seed + 17)
@@ -176,8 +176,8 @@ def record_sentences(session: Session, actor: Actor, site_code: str, bookings: S
     convicted = [(b, bk) for b, bk in zip(bookings, booked, strict=True) if b.legal_bases[0].type == "sentence"]
     ids = [bk.prisoner_id for _, bk in convicted]
     episodes: dict[int, int] = {}
-    for i in range(0, len(ids), 900):
-        episodes.update(session.execute(select(Prisoner.id, Prisoner.current_episode_id).where(Prisoner.id.in_(ids[i : i + 900]))).all())
+    for chunk in in_chunks(ids):
+        episodes.update(session.execute(select(Prisoner.id, Prisoner.current_episode_id).where(Prisoner.id.in_(chunk))).all())
     rows = []
     for b, bk in convicted:
         basis = b.legal_bases[0]

@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
-from habeas.db import insert_with_ids
+from habeas.db import in_chunks, insert_with_ids
 from habeas.kit import clock
 from habeas.kit.context import Actor
 from habeas.kit.errors import Conflict, IssueList, NotFound, ValidationFailed
@@ -57,9 +57,9 @@ def _resolve(session: Session, refs: set[str]) -> dict[str, Prisoner]:
         if n in found:
             out[ref] = found[n]
     others = [r for r in refs if r not in out]
-    for i in range(0, len(others), 900):
+    for chunk in in_chunks(others):
         rows = session.execute(select(CustodyEpisode.source_ref, Prisoner).join(Prisoner, Prisoner.current_episode_id == CustodyEpisode.id)
-                               .where(CustodyEpisode.source_ref.in_(others[i : i + 900]), Prisoner.in_custody.is_(True))).all()
+                               .where(CustodyEpisode.source_ref.in_(chunk), Prisoner.in_custody.is_(True))).all()
         for ref, p in rows:
             if ref in out and out[ref].id != p.id:
                 out[ref] = None  # ambiguous: two people hold that reference
@@ -71,8 +71,7 @@ def _resolve(session: Session, refs: set[str]) -> dict[str, Prisoner]:
 def _open_pairs(session: Session, ids: set[int]) -> set[tuple[int, int]]:
     ids_l = list(ids)
     pairs = set()
-    for i in range(0, len(ids_l), 450):
-        chunk = ids_l[i : i + 450]
+    for chunk in in_chunks(ids_l, 450):
         for a, b in session.execute(select(NonAssociation.prisoner_a_id, NonAssociation.prisoner_b_id).where(
                 NonAssociation.status == "open", or_(NonAssociation.prisoner_a_id.in_(chunk), NonAssociation.prisoner_b_id.in_(chunk)))).all():
             pairs.add((a, b))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from habeas.audit.service import record
-from habeas.db import as_date, fetch_all
+from habeas.db import as_date, fetch_all, in_chunks
 from habeas.housing import checker, solver
 from habeas.housing.model import Cell, NonAssociation, Person, Plan, Problem
 from habeas.housing.policy import cell_attributes, parse_policy, person_attributes
@@ -137,8 +137,7 @@ def load_state(session: Session, site_code: str, *, arrivals: list[str] | None =
 def open_non_associations(session: Session, prisoner_ids: list[int]) -> list[NonAssociation]:
     """Open keep-apart records involving any of these people."""
     nas = {}
-    for i in range(0, len(prisoner_ids), 400):
-        chunk = prisoner_ids[i : i + 400]
+    for chunk in in_chunks(prisoner_ids, 400):
         marks = ",".join("?" * len(chunk))
         for a, b, level in fetch_all(session, f"SELECT prisoner_a_id, prisoner_b_id, level FROM non_associations WHERE status = 'open' AND "
                                               f"(prisoner_a_id IN ({marks}) OR prisoner_b_id IN ({marks}))", (*chunk, *chunk)):

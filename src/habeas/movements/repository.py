@@ -123,9 +123,9 @@ def occupants_at(session: Session, location_ids: list[int], at: datetime) -> lis
     if not location_ids:
         return []
     out = []
-    for i in range(0, len(location_ids), 400):
+    for chunk in in_chunks(location_ids, 400):
         out.extend((r.prisoner_id, r.location_id, r.start_at)
-                   for r in session.execute(STAYS_AT, stays_at_params(location_ids[i : i + 400], at)))
+                   for r in session.execute(STAYS_AT, stays_at_params(chunk, at)))
     return out
 
 
@@ -137,8 +137,8 @@ OCCUPANTS_AT = (select(Prisoner.id, Prisoner.prisoner_number, Prisoner.surname, 
 def occupants_with_names(session: Session, location_ids: list[int], at: datetime) -> list[Row]:
     """(id, prisoner_number, surname, given_names, location_id, start_at) of everyone in the locations at ``at``."""
     out: list[Row] = []
-    for i in range(0, len(location_ids), 400):
-        out.extend(session.execute(OCCUPANTS_AT, stays_at_params(location_ids[i : i + 400], at)).all())
+    for chunk in in_chunks(location_ids, 400):
+        out.extend(session.execute(OCCUPANTS_AT, stays_at_params(chunk, at)).all())
     return out
 
 

@@ -10,12 +10,11 @@ from functools import lru_cache
 from sqlalchemy import Row, and_, bindparam, exists, func, intersect, select
 from sqlalchemy.orm import Session
 
+from habeas.db import in_chunks
 from habeas.models import (
     Affiliation, Amendment, CustodyEpisode, DistinguishingMark, LegalBasis, Location, Movement, NameToken, Prisoner,
     PrisonerAlias, Sequence, Site, prisoners_table,
 )
-
-CHUNK = 900  # stays under every engine's bound-parameter limit
 
 
 POSITION = ("current_location_id", "cell_id", "away", "last_movement_id", "last_moved_at")
@@ -40,9 +39,9 @@ def existing_national_ids(session: Session, keys: Iterable[tuple[str | None, str
     wanted = set(keys)
     found: dict[tuple[str | None, str], str] = {}
     ids = sorted({k[1] for k in keys})
-    for i in range(0, len(ids), CHUNK):
+    for chunk in in_chunks(ids):
         rows = session.execute(
-            select(Prisoner.nationality, Prisoner.national_id, Prisoner.prisoner_number).where(Prisoner.national_id.in_(ids[i : i + CHUNK]))
+            select(Prisoner.nationality, Prisoner.national_id, Prisoner.prisoner_number).where(Prisoner.national_id.in_(chunk))
         ).all()
         for nat, nid, number in rows:
             if (nat, nid) in wanted:
@@ -53,11 +52,11 @@ def existing_national_ids(session: Session, keys: Iterable[tuple[str | None, str
 def held_under_refs(session: Session, site_id: int, refs: list[str]) -> dict[str, str]:
     """external_ref -> prisoner number, for people in custody at the site booked under that reference."""
     found: dict[str, str] = {}
-    for i in range(0, len(refs), CHUNK):
+    for chunk in in_chunks(refs):
         rows = session.execute(
             select(CustodyEpisode.source_ref, Prisoner.prisoner_number)
             .join(Prisoner, Prisoner.id == CustodyEpisode.prisoner_id)
-            .where(CustodyEpisode.site_id == site_id, CustodyEpisode.status == "open", CustodyEpisode.source_ref.in_(refs[i : i + CHUNK]))
+            .where(CustodyEpisode.site_id == site_id, CustodyEpisode.status == "open", CustodyEpisode.source_ref.in_(chunk))
         ).all()
         found.update(rows)
     return found
@@ -265,8 +264,8 @@ def replace_tokens(session: Session, prisoner_id: int, toks: list[str], key: str
 def by_numbers(session: Session, numbers: Iterable[str]) -> dict[str, Prisoner]:
     numbers = list(set(numbers))
     out: dict[str, Prisoner] = {}
-    for i in range(0, len(numbers), 900):
-        out.update((p.prisoner_number, p) for p in session.execute(select(Prisoner).where(Prisoner.prisoner_number.in_(numbers[i : i + 900]))).scalars())
+    for chunk in in_chunks(numbers):
+        out.update((p.prisoner_number, p) for p in session.execute(select(Prisoner).where(Prisoner.prisoner_number.in_(chunk))).scalars())
     return out
 
 
@@ -297,12 +296,12 @@ def known_by_national_id(session: Session, keys: Iterable[tuple[str | None, str]
     wanted = set(keys)
     found: dict[tuple[str | None, str], Row] = {}
     ids = sorted({k[1] for k in keys})
-    for i in range(0, len(ids), CHUNK):
+    for chunk in in_chunks(ids):
         for r in session.execute(
                 select(Prisoner.nationality, Prisoner.national_id, Prisoner.id, Prisoner.prisoner_number, Prisoner.in_custody,
                        Prisoner.date_of_birth, Prisoner.last_movement_id, Prisoner.last_moved_at, Prisoner.surname_norm,
                        Prisoner.given_names_norm, Prisoner.current_episode_id)
-                .where(Prisoner.national_id.in_(ids[i : i + CHUNK]))).all():
+                .where(Prisoner.national_id.in_(chunk))).all():
             if (r.nationality, r.national_id) in wanted:
                 found[(r.nationality, r.national_id)] = r
     return found
@@ -311,7 +310,7 @@ def known_by_national_id(session: Session, keys: Iterable[tuple[str | None, str]
 def name_tokens_of(session: Session, prisoner_ids: list[int]) -> dict[int, set[str]]:
     """The words each person is found by in name search."""
     out: dict[int, set[str]] = {}
-    for i in range(0, len(prisoner_ids), CHUNK):
-        for pid, tok in session.execute(select(NameToken.prisoner_id, NameToken.token).where(NameToken.prisoner_id.in_(prisoner_ids[i : i + CHUNK]))):
+    for chunk in in_chunks(prisoner_ids):
+        for pid, tok in session.execute(select(NameToken.prisoner_id, NameToken.token).where(NameToken.prisoner_id.in_(chunk))):
             out.setdefault(pid, set()).add(tok)
     return out

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from habeas.db import fetch_all
+from habeas.db import fetch_all, in_chunks
 from habeas.kit import clock
 from habeas.models import Movement, Prisoner
 from habeas.sites import repository as sites_repo
@@ -133,9 +133,9 @@ def roll(session: Session, site_code: str, *, depth: int | None = 2) -> Roll:
     inside_now = set()
     if left:
         ids = list(left)
-        for i in range(0, len(ids), 900):
+        for chunk in in_chunks(ids):
             inside_now.update(session.execute(select(Prisoner.id).where(
-                Prisoner.id.in_(ids[i : i + 900]), Prisoner.current_site_id == site.id, Prisoner.in_custody.is_(True),
+                Prisoner.id.in_(chunk), Prisoner.current_site_id == site.id, Prisoner.in_custody.is_(True),
                 Prisoner.current_location_id.is_not(None))).scalars())
 
     # lines: every location, then sums up the tree

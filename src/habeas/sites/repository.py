@@ -101,8 +101,8 @@ def site_by_id(session: Session, site_id: int) -> Site | None:
 def locations_by_codes(session: Session, site_id: int, codes) -> list[Location]:
     codes = list(set(codes))
     out: list[Location] = []
-    for i in range(0, len(codes), 900):
-        out.extend(session.execute(select(Location).where(Location.site_id == site_id, Location.code.in_(codes[i : i + 900]))).scalars())
+    for chunk in in_chunks(codes):
+        out.extend(session.execute(select(Location).where(Location.site_id == site_id, Location.code.in_(chunk))).scalars())
     return out
 
 
