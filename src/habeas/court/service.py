@@ -283,6 +283,7 @@ def move(session: Session, actor: Actor, hearing_id: int, direction: str, *, at:
             ids = move_many(session, actor, h.site_id, [req])
             # the old bed is given up: the allocation will house the person afresh
             p.cell_id = None
+            session.flush()  # before anything reads positions around the ORM
             return ids
     else:
         raise ValidationFailed("direction is out or back", code="validation_failed", details=[{"row": None, "field": "direction", "message": direction}])
