@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from habeas.config import get_settings
 from habeas.housing import non_associations as na
 from habeas.housing import service
-from habeas.kit.web import Ctx, Require, TxRoute, read_body
+from habeas.kit.web import Ctx, Require, TxRoute, upload
 
 router = APIRouter(route_class=TxRoute, tags=["housing"])
 
@@ -66,9 +65,8 @@ def add_pair(body: PairBody, ctx: Ctx = Depends(Require("housing:write"))):
 
 
 @router.post("/non-associations/import", status_code=201, summary="Import keep-apart pairs from a CSV file (all or nothing)")
-async def import_pairs(request: Request, filename: str = Query("non-associations.csv", max_length=200),
+async def import_pairs(filename: str = Query("non-associations.csv", max_length=200), data: bytes = Depends(upload),
                        ctx: Ctx = Depends(Require("housing:write"))):
-    data = await read_body(request, get_settings().max_upload_bytes)
     return {"recorded": await run_in_threadpool(na.import_csv, ctx.session, ctx.actor, data, filename)}
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
-from habeas.config import get_settings
 from habeas.intake import service
 from habeas.intake.schemas import BookedOut, BookingIn, ManifestResult
-from habeas.kit.web import Ctx, Require, TxRoute, read_body
+from habeas.kit.web import Ctx, Require, TxRoute, upload
 
 router = APIRouter(route_class=TxRoute, tags=["intake"])
 
@@ -26,7 +25,7 @@ def book(code: str, body: BookingIn, ctx: Ctx = Depends(Require("intake:write"))
     summary="Book a whole manifest (text/csv body): every row valid, all booked; any row invalid, nothing written",
     openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}},
 )
-async def manifest(code: str, request: Request, filename: str = Query("manifest.csv", max_length=200), ctx: Ctx = Depends(Require("intake:write"))):
-    data = await read_body(request, get_settings().max_upload_bytes)
+async def manifest(code: str, filename: str = Query("manifest.csv", max_length=200), data: bytes = Depends(upload),
+                   ctx: Ctx = Depends(Require("intake:write"))):
     booked = await run_in_threadpool(service.import_manifest, ctx.session, ctx.actor, code, data, filename)
     return ManifestResult(booked=len(booked), prisoners=[BookedOut(external_ref=b.external_ref, prisoner_number=b.prisoner_number) for b in booked])

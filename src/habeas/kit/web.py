@@ -112,6 +112,17 @@ class Public:
 PUBLIC = Public()
 
 
+async def upload(request: Request) -> bytes:
+    """Route dependency: the request's raw body (a manifest, a layout), within the upload limit.
+
+    Declare it before the route's ``Require``: checking the token is the request's first
+    statement, and on SQLite every transaction holds the write lock from its first statement, so
+    an upload still on its way, or abandoned half sent, would keep every other request waiting."""
+    from habeas.config import get_settings
+
+    return await read_body(request, get_settings().max_upload_bytes)
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:

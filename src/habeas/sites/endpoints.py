@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from starlette.concurrency import run_in_threadpool
 
-from habeas.config import get_settings
-from habeas.kit.web import Ctx, Require, TxRoute, read_body
+from habeas.kit.web import Ctx, Require, TxRoute, upload
 from habeas.prisoners.service import summary
 from habeas.prisoners import repository as prisoners_repo
 from habeas.sites import repository, service
@@ -43,8 +42,7 @@ def get_site(code: str, ctx: Ctx = Depends(Require("sites:read"))):
 
 
 @router.put("/sites", response_model=LoadResult, summary="Create or update a site from a layout file (YAML body)")
-async def load_site(request: Request, filename: str = Query("layout.yaml", max_length=200), ctx: Ctx = Depends(Require("sites:write"))):
-    data = await read_body(request, get_settings().max_upload_bytes)
+async def load_site(filename: str = Query("layout.yaml", max_length=200), data: bytes = Depends(upload), ctx: Ctx = Depends(Require("sites:write"))):
     spec = parse_layout(data, filename)
     report = await run_in_threadpool(service.load_site, ctx.session, ctx.actor, spec, filename=filename)
     return LoadResult(**report.as_dict())

@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from habeas.config import get_settings
-from habeas.kit.web import Ctx, Require, TxRoute, read_body
+from habeas.kit.web import Ctx, Require, TxRoute, upload
 from habeas.transfers import service
 
 router = APIRouter(route_class=TxRoute, tags=["transfers"])
@@ -54,10 +53,9 @@ def plan(site: str, body: PlanIn, ctx: Ctx = Depends(Require("movements:write"))
 
 @router.post("/sites/{site}/transfers/manifest", status_code=201,
              summary="Plan a transfer in from an outside agency: the manifest (text/csv body) is checked now and booked at arrival")
-async def plan_manifest(site: str, request: Request, agency: str = Query(..., min_length=1, max_length=200),
+async def plan_manifest(site: str, agency: str = Query(..., min_length=1, max_length=200),
                         reason: str = Query(..., min_length=1, max_length=1000), filename: str = Query("manifest.csv", max_length=200),
-                        ctx: Ctx = Depends(Require("movements:write"))):
-    data = await read_body(request, get_settings().max_upload_bytes)
+                        data: bytes = Depends(upload), ctx: Ctx = Depends(Require("movements:write"))):
     t = await run_in_threadpool(service.plan_transfer, ctx.session, ctx.actor, site, agency=agency, manifest=data, filename=filename, reason=reason)
     return service.reconciliation(ctx.session, t.id)
 
