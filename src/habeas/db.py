@@ -123,14 +123,17 @@ class Checkpointer:
         empties the log (after a bulk load)."""
         if mode not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"):
             raise ValueError(f"no checkpoint mode {mode!r}")
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn = self._connect()
         try:
             return conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         finally:
             conn.close()
 
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+
     def _run(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn = self._connect()
         try:
             while not self._stop.wait(self.every):
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()

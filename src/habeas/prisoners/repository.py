@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from habeas.db import in_chunks
 from habeas.models import (
     Affiliation, Amendment, CustodyEpisode, DistinguishingMark, LegalBasis, Location, Movement, NameToken, Prisoner,
-    PrisonerAlias, Sequence, Site, prisoners_table,
+    PrisonerAlias, Sequence, Site, positions_table, prisoners_table,
 )
 
 
-POSITION = ("current_location_id", "cell_id", "away", "last_movement_id", "last_moved_at")
+# The attributes a person's position gives them (every column of ``positions`` but its key).
+POSITION = tuple(c.key for c in positions_table.c if c.key != "prisoner_id")
 
 
 def expire_loaded(session: Session, ids: Iterable[int], names: Iterable[str]) -> None:
